@@ -1,0 +1,6 @@
+/**
+ * @module adapters — concrete implementations of core's ports around third-party libraries.
+ */
+export { argon2PasswordHasher } from './argon2-password-hasher.ts';
+export { otplibTotp } from './otplib-totp.ts';
+export { aesSecretBox } from './aes-secret-box.ts';

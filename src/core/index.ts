@@ -1,0 +1,10 @@
+/**
+ * @module core — Haven's pure domain: roles and the permission table, people and groups,
+ * the audit chain, errors and the ports everything else implements. No I/O here.
+ */
+export * from './errors.ts';
+export * from './roles.ts';
+export * from './rbac.ts';
+export * from './people.ts';
+export * from './audit.ts';
+export * from './ports.ts';

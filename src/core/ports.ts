@@ -1,0 +1,202 @@
+/**
+ * Ports: what the services need from the outside world. Storage and adapters implement them;
+ * the composition root (src/app) wires them together.
+ */
+import type { AuditEntry, AuditInput } from './audit.ts';
+import type { Group, GroupKind, Person, PersonKind, YearGroup } from './people.ts';
+import type { RoleGrant } from './roles.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Trust {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface School {
+  id: string;
+  trustId: string;
+  name: string;
+  urn: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface TenancyRepository {
+  getTrust(): Promise<Trust | null>;
+  createTrust(trust: Trust): Promise<void>;
+  renameTrust(id: string, name: string, at: string): Promise<void>;
+  listSchools(ids: 'all' | readonly string[]): Promise<School[]>;
+  getSchool(id: string): Promise<School | null>;
+  createSchool(school: School): Promise<void>;
+  updateSchool(id: string, changes: { name?: string; urn?: string | null }, at: string): Promise<void>;
+}
+
+export interface PersonQuery {
+  schoolId: string;
+  search?: string | undefined;
+  kind?: PersonKind | undefined;
+  yearGroup?: YearGroup | undefined;
+  groupId?: string | undefined;
+  includeLeft?: boolean | undefined;
+  limit: number;
+  offset: number;
+}
+
+export type PersonFields = Omit<Person, 'id' | 'schoolId' | 'createdAt' | 'updatedAt'>;
+
+export interface PeopleRepository {
+  list(query: PersonQuery): Promise<Page<Person>>;
+  get(id: string): Promise<Person | null>;
+  findByUpn(schoolId: string, upn: string): Promise<Person | null>;
+  findByEmail(schoolId: string, kind: PersonKind, email: string): Promise<Person | null>;
+  create(person: Person): Promise<void>;
+  update(id: string, fields: Partial<PersonFields>, at: string): Promise<void>;
+  /** Pupils linked to a parent, and parents linked to a pupil. */
+  childrenOf(parentId: string): Promise<Person[]>;
+  parentsOf(pupilId: string): Promise<Person[]>;
+  link(parentId: string, pupilId: string, at: string): Promise<boolean>;
+  countByKind(schoolIds: 'all' | readonly string[]): Promise<Partial<Record<PersonKind, number>>>;
+}
+
+export interface GroupRepository {
+  list(schoolId: string): Promise<Group[]>;
+  get(id: string): Promise<Group | null>;
+  findByName(schoolId: string, name: string): Promise<Group | null>;
+  create(group: Group & { createdAt: string }): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  members(groupId: string): Promise<Person[]>;
+  groupsOf(personId: string): Promise<Group[]>;
+  addMember(groupId: string, personId: string): Promise<boolean>;
+  removeMember(groupId: string, personId: string): Promise<boolean>;
+  /** Managed groups a person belongs to, by kind; used to keep year groups in step on import. */
+  managedGroupIdsOf(personId: string): Promise<string[]>;
+  count(schoolIds: 'all' | readonly string[]): Promise<number>;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  displayName: string;
+  personId: string | null;
+  passwordHash: string;
+  mustChangePassword: boolean;
+  /** Sealed with the secret box, never the raw secret. */
+  totpSecret: string | null;
+  totpEnabled: boolean;
+  failedLogins: number;
+  lockedUntil: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  grants: RoleGrant[];
+}
+
+export type UserChanges = Partial<
+  Pick<
+    UserRecord,
+    | 'displayName'
+    | 'personId'
+    | 'passwordHash'
+    | 'mustChangePassword'
+    | 'totpSecret'
+    | 'totpEnabled'
+    | 'failedLogins'
+    | 'lockedUntil'
+    | 'disabled'
+  >
+>;
+
+export interface UserRepository {
+  count(): Promise<number>;
+  get(id: string): Promise<UserRecord | null>;
+  findByEmail(email: string): Promise<UserRecord | null>;
+  list(): Promise<UserRecord[]>;
+  create(user: UserRecord): Promise<void>;
+  update(id: string, changes: UserChanges, at: string): Promise<void>;
+  setGrants(id: string, grants: readonly RoleGrant[]): Promise<void>;
+  replaceRecoveryCodes(id: string, codeHashes: readonly string[]): Promise<void>;
+  /** Marks a recovery code used; false when it does not exist or was used already. */
+  useRecoveryCode(id: string, codeHash: string, at: string): Promise<boolean>;
+  unusedRecoveryCodeCount(id: string): Promise<number>;
+}
+
+export interface SessionRecord {
+  idHash: string;
+  userId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  mfaOk: boolean;
+  locked: boolean;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface SessionRepository {
+  create(session: SessionRecord): Promise<void>;
+  get(idHash: string): Promise<SessionRecord | null>;
+  update(idHash: string, changes: Partial<Pick<SessionRecord, 'lastSeenAt' | 'mfaOk' | 'locked'>>): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  deleteForUser(userId: string): Promise<number>;
+  deleteExpired(now: string): Promise<number>;
+}
+
+export interface AuditQuery {
+  action?: string | undefined;
+  resourceType?: string | undefined;
+  resourceId?: string | undefined;
+  actorUserId?: string | undefined;
+  schoolId?: string | undefined;
+  beforeSeq?: number | undefined;
+  limit: number;
+}
+
+export interface AuditRepository {
+  /** Appends one entry to the chain atomically with the head; returns the stored entry. */
+  append(input: AuditInput, at: string): Promise<AuditEntry>;
+  list(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Entries with seq in (afterSeq, afterSeq + limit], in order. */
+  range(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  head(): Promise<{ seq: number; hash: string } | null>;
+}
+
+export interface Store {
+  tenancy: TenancyRepository;
+  people: PeopleRepository;
+  groups: GroupRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
+  audit: AuditRepository;
+  /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+export interface TotpProvider {
+  generateSecret(): string;
+  keyUri(secret: string, account: string, issuer: string): string;
+  verify(secret: string, code: string): Promise<boolean>;
+  /** For tests and the demo: the code valid now. */
+  generate(secret: string): Promise<string>;
+}
+
+/** Seals small secrets (TOTP seeds) with a key that is not in the database. */
+export interface SecretBox {
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+export type { GroupKind };

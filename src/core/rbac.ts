@@ -1,0 +1,80 @@
+/**
+ * The one permission table. Every API route names an (action, resource) pair from it and the
+ * API refuses the request unless `can(actor, action, resource)` says yes; a test walks every
+ * route with every role against this table.
+ */
+import { ROLES, type Role, type RoleGrant } from './roles.ts';
+
+export type Action = 'read' | 'create' | 'update' | 'import' | 'reset_password' | 'verify';
+
+export type ResourceType =
+  | 'account'
+  | 'trust'
+  | 'school'
+  | 'person'
+  | 'group'
+  | 'user'
+  | 'audit'
+  | 'dashboard';
+
+const everyone: readonly Role[] = ROLES;
+/** Everyone who works at the school and may need to find a pupil or colleague by name. */
+const schoolStaff: readonly Role[] = [
+  'admin',
+  'dsl',
+  'deputy_dsl',
+  'headteacher',
+  'online_safety_lead',
+  'dpo',
+  'it_manager',
+  'office',
+  'pastoral',
+  'staff',
+];
+/** Roles that keep the school's people and groups in step with its MIS. */
+const peopleManagers: readonly Role[] = ['admin', 'office', 'it_manager', 'dsl', 'deputy_dsl', 'headteacher'];
+
+export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, readonly Role[]>>>> = {
+  account: { read: everyone, update: everyone },
+  trust: { read: everyone, update: ['admin'] },
+  school: { read: everyone, create: ['admin'], update: ['admin', 'headteacher'] },
+  person: { read: schoolStaff, create: peopleManagers, update: peopleManagers, import: peopleManagers },
+  group: { read: schoolStaff, create: peopleManagers, update: peopleManagers },
+  user: { read: ['admin'], create: ['admin'], update: ['admin'], reset_password: ['admin'] },
+  // Audit entries name actions and record ids, never safeguarding content.
+  audit: { read: ['admin', 'dpo'], verify: ['admin', 'dpo'] },
+  dashboard: { read: everyone },
+};
+
+export interface Actor {
+  userId: string;
+  grants: readonly RoleGrant[];
+}
+
+export interface Resource {
+  type: ResourceType;
+  /** The school the record belongs to; omitted for trust-level resources. */
+  schoolId?: string | null | undefined;
+}
+
+export const rolesAllowed = (action: Action, type: ResourceType): readonly Role[] =>
+  PERMISSIONS[type][action] ?? [];
+
+/** The roles an actor holds that apply to a resource: grants for its school and trust-wide grants. */
+export const rolesFor = (actor: Actor, resource: Resource): Role[] =>
+  actor.grants
+    .filter((g) => resource.schoolId == null || g.schoolId === null || g.schoolId === resource.schoolId)
+    .map((g) => g.role);
+
+export const can = (actor: Actor, action: Action, resource: Resource): boolean => {
+  const allowed = rolesAllowed(action, resource.type);
+  return rolesFor(actor, resource).some((r) => allowed.includes(r));
+};
+
+/** Schools an actor may see records of for an action; 'all' when a trust-wide grant allows it. */
+export const schoolsFor = (actor: Actor, action: Action, type: ResourceType): 'all' | string[] => {
+  const allowed = rolesAllowed(action, type);
+  const grants = actor.grants.filter((g) => allowed.includes(g.role));
+  if (grants.some((g) => g.schoolId === null)) return 'all';
+  return [...new Set(grants.map((g) => g.schoolId).filter((s): s is string => s !== null))];
+};

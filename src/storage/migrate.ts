@@ -1,0 +1,29 @@
+/**
+ * Runs Haven's migrations. The list is static (not read from disk) so the bundled build carries
+ * them; each migration is written once and runs on both engines.
+ */
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Database } from './database.ts';
+import * as foundation from './migrations/0001-foundation.ts';
+import { appendOnlyAudit } from './migrations/0002-audit-append-only.ts';
+
+const migrationsFor = (db: Database): Record<string, Migration> => ({
+  '0001-foundation': foundation,
+  '0002-audit-append-only': appendOnlyAudit(db.engine),
+});
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+export const migrateToLatest = async (db: Database): Promise<MigrationReport> => {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrationsFor(db)) };
+  const migrator = new Migrator({ db: db.kysely, provider, migrationTableName: 'haven_migration', migrationLockTableName: 'haven_migration_lock' });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const cause = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`);
+  }
+  return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+};

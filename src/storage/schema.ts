@@ -1,0 +1,140 @@
+/**
+ * The one database schema, for SQLite and PostgreSQL alike. Portable choices: ids are text
+ * (UUIDs), timestamps are ISO-8601 UTC text, booleans are 0/1 integers, JSON is text.
+ */
+
+export interface TrustTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface SchoolTable {
+  id: string;
+  trust_id: string;
+  name: string;
+  urn: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PersonTable {
+  id: string;
+  school_id: string;
+  kind: string;
+  upn: string | null;
+  first_name: string;
+  last_name: string;
+  year_group: string | null;
+  date_of_birth: string | null;
+  email: string | null;
+  staff_role: string | null;
+  left_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ParentLinkTable {
+  parent_id: string;
+  pupil_id: string;
+  created_at: string;
+}
+
+export interface GroupTable {
+  id: string;
+  school_id: string;
+  name: string;
+  kind: string;
+  managed: number;
+  created_at: string;
+}
+
+export interface GroupMemberTable {
+  group_id: string;
+  person_id: string;
+}
+
+export interface UserTable {
+  id: string;
+  email: string;
+  display_name: string;
+  person_id: string | null;
+  password_hash: string;
+  must_change_password: number;
+  totp_secret: string | null;
+  totp_enabled: number;
+  failed_logins: number;
+  locked_until: string | null;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserRoleTable {
+  user_id: string;
+  role: string;
+  /** '' means trust-wide: an empty string keeps the primary key portable (no NULLs in keys). */
+  school_id: string;
+}
+
+export interface RecoveryCodeTable {
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  mfa_ok: number;
+  locked: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actor_user_id: string | null;
+  actor_label: string;
+  ip: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  school_id: string | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id = 1) holding the chain's newest seq and hash: serialises appends and catches a cut tail. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  trust: TrustTable;
+  school: SchoolTable;
+  person: PersonTable;
+  parent_link: ParentLinkTable;
+  person_group: GroupTable;
+  group_member: GroupMemberTable;
+  app_user: UserTable;
+  user_role: UserRoleTable;
+  recovery_code: RecoveryCodeTable;
+  session: SessionTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  meta: MetaTable;
+}
+
