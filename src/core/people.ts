@@ -35,7 +35,7 @@ export interface Group {
   kind: GroupKind;
   /** Groups Haven derives from people (year groups, key stages, all staff) are kept in step on import. */
   managed: boolean;
-  memberCount?: number;
+  memberCount: number;
 }
 
 export const MAX_NAME_LENGTH = 100;
@@ -69,23 +69,31 @@ export const parseYearGroup = (raw: string): YearGroup | null => {
 const UPN_ALPHABET = 'ABCDEFGHJKLMNPQRTUVWXYZ';
 
 /**
+ * The check letter of a DfE Unique Pupil Number from its last 12 characters: the weighted sum of
+ * those characters (weights 2–13; digits by value, a final letter by its place in the alphabet)
+ * modulo 23. Returns null if a character cannot appear in a UPN.
+ */
+export const upnCheckLetter = (rest: string): string | null => {
+  let sum = 0;
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest.charAt(i);
+    const value = ch >= '0' && ch <= '9' ? Number(ch) : UPN_ALPHABET.indexOf(ch);
+    if (value < 0) return null;
+    sum += value * (i + 2);
+  }
+  return UPN_ALPHABET.charAt(sum % 23);
+};
+
+/**
  * DfE Unique Pupil Number: check letter, 3-digit LA, 4-digit establishment, 2-digit year, 3-digit
- * serial (or 2 digits and a letter for a temporary UPN). The check letter is the weighted sum of
- * characters 2–13 (weights 2–13, digits by value, a final letter by its place in the alphabet)
- * modulo 23.
+ * serial (or 2 digits and a letter for a temporary UPN).
  */
 export const upnProblem = (upn: string): string | null => {
   if (!/^[A-Z]\d{11}[0-9A-Z]$/.test(upn)) {
     return 'UPN must be 13 characters: a letter, 11 digits, then a digit or letter';
   }
-  let sum = 0;
-  for (let i = 1; i < 13; i++) {
-    const ch = upn.charAt(i);
-    const value = ch >= '0' && ch <= '9' ? Number(ch) : UPN_ALPHABET.indexOf(ch);
-    if (value < 0) return `UPN contains a letter not used in UPNs (${ch})`;
-    sum += value * (i + 1);
-  }
-  const expected = UPN_ALPHABET.charAt(sum % 23);
+  const expected = upnCheckLetter(upn.slice(1));
+  if (expected === null) return `UPN ends with a letter not used in UPNs (${upn.charAt(12)})`;
   return expected === upn.charAt(0) ? null : `UPN check letter should be ${expected}, not ${upn.charAt(0)}`;
 };
 

@@ -71,7 +71,7 @@ export interface GroupRepository {
   list(schoolId: string): Promise<Group[]>;
   get(id: string): Promise<Group | null>;
   findByName(schoolId: string, name: string): Promise<Group | null>;
-  create(group: Group & { createdAt: string }): Promise<void>;
+  create(group: Omit<Group, 'memberCount'> & { createdAt: string }): Promise<void>;
   rename(id: string, name: string): Promise<void>;
   members(groupId: string): Promise<Person[]>;
   groupsOf(personId: string): Promise<Group[]>;

@@ -78,3 +78,18 @@ export const schoolsFor = (actor: Actor, action: Action, type: ResourceType): 'a
   if (grants.some((g) => g.schoolId === null)) return 'all';
   return [...new Set(grants.map((g) => g.schoolId).filter((s): s is string => s !== null))];
 };
+
+/**
+ * Everything an actor may do, as "resource:action" → 'all' or school ids; the web app uses it to
+ * decide what to show (the API still checks every request).
+ */
+export const abilitiesOf = (actor: Actor): Record<string, 'all' | string[]> => {
+  const out: Record<string, 'all' | string[]> = {};
+  for (const [type, actions] of Object.entries(PERMISSIONS) as [ResourceType, Partial<Record<Action, readonly Role[]>>][]) {
+    for (const action of Object.keys(actions) as Action[]) {
+      const scope = schoolsFor(actor, action, type);
+      if (scope === 'all' || scope.length > 0) out[`${type}:${action}`] = scope;
+    }
+  }
+  return out;
+};

@@ -4,7 +4,7 @@
  * token held only in the browser's cookie; the database keeps its SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { DomainError, requiresMfa, type Actor, type SessionRecord, type UserRecord } from '../core/index.ts';
+import { DomainError, requiresMfa, type RoleGrant, type SessionRecord, type UserRecord } from '../core/index.ts';
 import { recordAudit } from './audit-recorder.ts';
 import { nowIso, type RequestContext, type ServiceDeps } from './context.ts';
 
@@ -12,7 +12,7 @@ export type SessionState = 'active' | 'mfa_required' | 'mfa_enrolment_required' 
 
 export interface SessionView {
   state: SessionState;
-  user: { id: string; email: string; displayName: string; totpEnabled: boolean; grants: Actor['grants'] };
+  user: { id: string; email: string; displayName: string; totpEnabled: boolean; grants: RoleGrant[] };
   idleLockMinutes: number;
   expiresAt: string;
 }
@@ -74,7 +74,7 @@ export const createAuthService = (deps: ServiceDeps) => {
 
   const view = (user: UserRecord, session: SessionRecord): SessionView => ({
     state: stateOf(user, session),
-    user: { id: user.id, email: user.email, displayName: user.displayName, totpEnabled: user.totpEnabled, grants: user.grants },
+    user: { id: user.id, email: user.email, displayName: user.displayName, totpEnabled: user.totpEnabled, grants: [...user.grants] },
     idleLockMinutes: auth.idleLockMinutes,
     expiresAt: session.expiresAt,
   });

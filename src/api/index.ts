@@ -1,0 +1,7 @@
+/**
+ * @module api — Fastify: routes per resource, session and 2FA gate, idle lock, permission check
+ * on every route, one error format, OpenAPI.
+ */
+export { buildApi, type ApiOptions } from './server.ts';
+export type { RouteAccess } from './access.ts';
+export { SESSION_COOKIE } from './access.ts';

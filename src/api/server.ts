@@ -1,0 +1,142 @@
+/**
+ * Builds Haven's web server: the JSON API under /api/v1, OpenAPI at /api/openapi.json, /healthz,
+ * and the React app's built files. Security headers and one error format apply everywhere.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { DomainError } from '../core/index.ts';
+import type { Services } from '../services/index.ts';
+import { makeAuthorise } from './access.ts';
+import { errorHandler } from './error-handler.ts';
+import { authRoutes } from './routes/auth.ts';
+import { peopleRoutes } from './routes/people.ts';
+import { tenancyRoutes } from './routes/tenancy.ts';
+import type { Api } from './routes/types.ts';
+import { userRoutes } from './routes/users.ts';
+
+export interface ApiOptions {
+  services: Services;
+  /** Folder with the built web app (index.html); omitted in API-only tests. */
+  webRoot?: string | undefined;
+  logger?: FastifyServerOptions['logger'];
+  /** Trust X-Forwarded-* from a reverse proxy (HAVEN_TRUST_PROXY). */
+  trustProxy?: boolean | string;
+  secureCookies?: 'auto' | boolean;
+  version: string;
+  /** Checked by /healthz: resolves when the database answers. */
+  healthCheck: () => Promise<void>;
+}
+
+const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+export const buildApi = async (options: ApiOptions): Promise<Api> => {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    // Unknown fields are refused (not silently dropped); query strings are coerced from text.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
+
+  app.setErrorHandler(errorHandler);
+
+  // Only JSON (and CSV for the importer) is accepted: a cross-site HTML form cannot post either.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(['text/csv', 'application/csv', 'application/vnd.ms-excel'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new DomainError('RATE_LIMITED', `Too many attempts: try again in ${Math.ceil(ctx.ttl / 1000)} seconds`, 429),
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Haven API', version: options.version, description: 'Online safety for UK schools: people, roles, audit, filtering, monitoring and safeguarding records.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'haven_session' } } },
+      security: [{ session: [] }],
+    },
+  });
+
+  const authorise = makeAuthorise(options.services);
+  app.addHook('onRequest', async (request) => {
+    // Defence in depth beside SameSite=Strict: a state-changing request from another origin is refused.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/')) {
+      const origin = request.headers.origin;
+      if (origin && origin !== 'null') {
+        let host: string;
+        try {
+          host = new URL(origin).host;
+        } catch {
+          throw new DomainError('FORBIDDEN', 'Bad Origin header', 403);
+        }
+        if (host !== request.headers.host) throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
+      } else if (origin === 'null') {
+        throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
+      }
+    }
+  });
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/')) return;
+    const existing = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
+    route.preHandler = [authorise, ...existing];
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (_request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await options.healthCheck();
+      return { status: 'ok', version: options.version };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', version: options.version });
+    }
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const deps = { services: options.services, secureCookies: options.secureCookies ?? 'auto' };
+  authRoutes(app, deps);
+  tenancyRoutes(app, deps);
+  peopleRoutes(app, deps);
+  userRoutes(app, deps);
+
+  const webRoot = options.webRoot && existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : undefined;
+  if (webRoot) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  const indexHtml = webRoot ? readFileSync(path.join(webRoot, 'index.html')) : null;
+  app.setNotFoundHandler((request, reply) => {
+    if (request.method === 'GET' && !request.url.startsWith('/api/') && indexHtml) {
+      return reply.type('text/html; charset=utf-8').send(indexHtml);
+    }
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` } });
+  });
+  return app;
+};

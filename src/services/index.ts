@@ -1,0 +1,35 @@
+/**
+ * @module services — Haven's use cases over core's ports. `createServices` builds them all from
+ * one set of dependencies (the composition root in src/app supplies them).
+ */
+import { createAuditService } from './audit-service.ts';
+import { createAuthService } from './auth-service.ts';
+import type { ServiceDeps } from './context.ts';
+import { createDashboardService } from './dashboard-service.ts';
+import { createGroupService } from './group-service.ts';
+import { createPeopleService } from './people-service.ts';
+import { importPeople } from './people-import.ts';
+import { createTenancyService } from './tenancy-service.ts';
+import { createUserService } from './user-service.ts';
+
+export const createServices = (deps: ServiceDeps) => ({
+  deps,
+  auth: createAuthService(deps),
+  tenancy: createTenancyService(deps),
+  people: createPeopleService(deps),
+  groups: createGroupService(deps),
+  users: createUserService(deps),
+  audit: createAuditService(deps),
+  dashboard: createDashboardService(deps),
+  importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
+});
+
+export type Services = ReturnType<typeof createServices>;
+
+export { DEFAULT_AUTH_SETTINGS, systemContext, type AuthSettings, type RequestContext, type ServiceDeps } from './context.ts';
+export { hashSessionToken, passwordProblem, type AuthenticatedSession, type SessionState, type SessionView } from './auth-service.ts';
+export { bootstrap, type BootstrapResult } from './bootstrap.ts';
+export { seedDemoSchool } from './demo-seed.ts';
+export type { ChainReport } from './audit-service.ts';
+export type { ImportReport } from './people-import.ts';
+export type { UserSummary } from './user-service.ts';
