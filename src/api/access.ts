@@ -41,7 +41,7 @@ const stateError = (state: SessionState): DomainError => {
     case 'password_change_required':
       return new DomainError('PASSWORD_CHANGE_REQUIRED', 'Choose a new password first', 403);
     case 'active':
-      return new DomainError('FORBIDDEN', 'This step is not needed now', 409);
+      return new DomainError('CONFLICT', 'This step is not needed now', 409);
   }
 };
 

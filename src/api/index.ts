@@ -2,6 +2,6 @@
  * @module api — Fastify: routes per resource, session and 2FA gate, idle lock, permission check
  * on every route, one error format, OpenAPI.
  */
-export { buildApi, type ApiOptions } from './server.ts';
+export { buildApi, routeTable, type ApiOptions, type RouteInfo } from './server.ts';
 export type { RouteAccess } from './access.ts';
 export { SESSION_COOKIE } from './access.ts';

@@ -10,10 +10,11 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { DomainError } from '../core/index.ts';
 import type { Services } from '../services/index.ts';
-import { makeAuthorise } from './access.ts';
+import { makeAuthorise, type RouteAccess } from './access.ts';
 import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
 import { peopleRoutes } from './routes/people.ts';
@@ -47,17 +48,30 @@ const CSP = {
   frameAncestors: ["'none'"],
 };
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
+const routeTables = new WeakMap<object, RouteInfo[]>();
+/** Every route the API registered, with its access rule: the permission test walks these. */
+export const routeTable = (app: object): readonly RouteInfo[] => routeTables.get(app) ?? [];
+
 export const buildApi = async (options: ApiOptions): Promise<Api> => {
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
-    // Unknown fields are refused (not silently dropped); query strings are coerced from text.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
 
   app.setErrorHandler(errorHandler);
+  // Bodies are checked exactly (42 is not a name; unknown fields are refused, not dropped);
+  // query strings and path parameters arrive as text and are converted.
+  const bodyAjv = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, strict: false });
+  const textAjv = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
 
   // Only JSON (and CSV for the importer) is accepted: a cross-site HTML form cannot post either.
   app.removeContentTypeParser('text/plain');
@@ -89,19 +103,24 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/')) {
       const origin = request.headers.origin;
       if (origin && origin !== 'null') {
-        let host: string;
+        let same = false;
         try {
-          host = new URL(origin).host;
+          same = new URL(origin).host === new URL(`http://${request.headers.host ?? ''}`).host;
         } catch {
           throw new DomainError('FORBIDDEN', 'Bad Origin header', 403);
         }
-        if (host !== request.headers.host) throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
+        if (!same) throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
       } else if (origin === 'null') {
         throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
       }
     }
   });
+  const table: RouteInfo[] = [];
+  routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, access: route.config?.access });
+    }
     if (!route.url.startsWith('/api/v1/')) return;
     const existing = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
     route.preHandler = [authorise, ...existing];

@@ -1,0 +1,231 @@
+/**
+ * The `haven` command. Results go to stdout (scripts read them); progress, logs and errors go to
+ * stderr, so `npm run --silent haven -- …` prints nothing else on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DomainError, isRole, type RoleGrant } from '../core/index.ts';
+import { bootstrap, seedDemoSchool, systemContext, type ImportReport } from '../services/index.ts';
+import { migrateToLatest, openDatabase } from '../storage/index.ts';
+import { openHaven, type Haven } from './compose.ts';
+import { loadConfig } from './config.ts';
+import { packageVersion } from './package-info.ts';
+import { startWebServer } from './web-server.ts';
+
+const ROLES_OF_PROCESS = ['web', 'dns', 'proxy', 'worker'] as const;
+type ProcessRole = (typeof ROLES_OF_PROCESS)[number];
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const withHaven = async <T>(fn: (haven: Haven) => Promise<T>): Promise<T> => {
+  const haven = await openHaven(loadConfig());
+  try {
+    return await fn(haven);
+  } finally {
+    await haven.close();
+  }
+};
+
+const parseProcessRoles = (value: string, previous: ProcessRole[] = []): ProcessRole[] => {
+  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of roles) {
+    if (!(ROLES_OF_PROCESS as readonly string[]).includes(r)) throw new InvalidArgumentError(`role must be one of ${ROLES_OF_PROCESS.join(', ')}`);
+  }
+  return [...previous, ...(roles as ProcessRole[])];
+};
+
+/** Runs the chosen roles in this process until SIGINT/SIGTERM. */
+const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; announce: boolean }) => {
+  const config = loadConfig();
+  const haven = await openHaven(config);
+  const closers: (() => Promise<void>)[] = [];
+  let adminLine: string[] = [];
+  if (roles.includes('web')) {
+    const boot = await bootstrap(haven.services.deps, {
+      trustName: config.trustName,
+      adminEmail: config.bootstrapAdminEmail,
+      adminPassword: config.bootstrapAdminPassword,
+    });
+    if (options.demo) {
+      const demo = await seedDemoSchool(haven.services.deps);
+      if (demo.created) err('Seeded the demo school "Oakfield Primary School" (use --no-demo to skip on an empty database).');
+    }
+    if (boot.createdAdmin) {
+      adminLine = boot.createdAdmin.generated
+        ? [
+            `  Log in as:  ${boot.createdAdmin.email}`,
+            `  Password:   ${boot.createdAdmin.password ?? ''}`,
+            '              (shown only this once: you will set up two-factor authentication and choose your own password at first login)',
+          ]
+        : [`  Log in as:  ${boot.createdAdmin.email} with the password in HAVEN_BOOTSTRAP_ADMIN_PASSWORD`];
+    } else {
+      adminLine = ['  Log in with your Haven account (an administrator can reset a forgotten password).'];
+    }
+    const web = await startWebServer(haven);
+    closers.push(web.close);
+    out('');
+    out(`Haven ${packageVersion()} is running (${haven.db.engine === 'sqlite' ? `SQLite at ${haven.db.describe}` : `PostgreSQL ${haven.db.describe}`}).`);
+    out(`  Web app:    ${web.url}`);
+    for (const line of adminLine) out(line);
+  }
+  for (const role of roles.filter((r) => r !== 'web')) {
+    const port = role === 'dns' ? ` (HAVEN_DNS_PORT ${config.dnsPort})` : role === 'proxy' ? ` (HAVEN_PROXY_PORT ${config.proxyPort})` : '';
+    out(`  ${role.padEnd(10)}  not available yet: this role is a placeholder until its part of Haven lands; nothing is listening${port}.`);
+  }
+  if (options.announce) out('Press Ctrl+C to stop.');
+  const stop = async (signal: string) => {
+    err(`Received ${signal}, stopping…`);
+    for (const close of closers) await close();
+    await haven.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+};
+
+const parseGrant = (value: string, previous: string[] = []) => [...previous, value];
+
+const resolveSchoolId = async (haven: Haven, ref: string): Promise<string> => {
+  const schools = await haven.services.deps.store.tenancy.listSchools('all');
+  const match = schools.find((s) => s.id === ref || s.urn === ref || s.name.toLowerCase() === ref.toLowerCase());
+  if (!match) throw new DomainError('SCHOOL_NOT_FOUND', `No school matches "${ref}" (give its id, URN or exact name). Schools: ${schools.map((s) => s.name).join(', ') || 'none'}`, 404);
+  return match.id;
+};
+
+const printReport = (report: ImportReport) => {
+  out(`rows: ${report.totalRows}  valid: ${report.validRows}  invalid: ${report.invalidRows}`);
+  out(`created: ${report.created}  updated: ${report.updated}  unchanged: ${report.unchanged}  applied: ${report.applied ? 'yes' : 'no'}`);
+  if (report.ignoredColumns.length > 0) out(`ignored columns: ${report.ignoredColumns.join(', ')}`);
+  for (const e of report.errors) out(`line ${e.line}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+};
+
+export const buildCli = (): Command => {
+  const program = new Command('haven')
+    .description('Haven: online safety for UK schools — filtering, monitoring and safeguarding records')
+    .version(packageVersion())
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run every role in one process (web app and API, DNS filter, proxy, worker) on the embedded database or HAVEN_DATABASE_URL')
+    .option('--no-demo', 'do not seed the demo school when the database is empty')
+    .action(async (opts: { demo: boolean }) => serve(ROLES_OF_PROCESS, { demo: opts.demo, announce: true }));
+
+  program
+    .command('serve')
+    .description('run chosen roles in this process (several processes can share a PostgreSQL database)')
+    .requiredOption('--role <roles>', 'web, dns, proxy or worker (comma-separated or repeated)', parseProcessRoles)
+    .option('--no-demo', 'do not seed the demo school when the database is empty')
+    .action(async (opts: { role: ProcessRole[]; demo: boolean }) => serve([...new Set(opts.role)], { demo: opts.demo, announce: true }));
+
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('bring the database schema up to date (start does this too)')
+    .action(async () => {
+      const config = loadConfig();
+      const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const { applied } = await migrateToLatest(database);
+        out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await database.close();
+      }
+    });
+
+  const user = program.command('user').description('user accounts');
+  user
+    .command('add')
+    .description('add a user; prints a one-time password unless --password-stdin is given')
+    .requiredOption('--email <email>', 'login email')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--role <role[@school]>', 'a role, trust-wide or at one school (id, URN or name); repeatable', parseGrant)
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .action(async (opts: { email: string; name: string; role: string[]; passwordStdin?: boolean }) => {
+      await withHaven(async (haven) => {
+        const grants: RoleGrant[] = [];
+        for (const spec of opts.role) {
+          const [role = '', school] = spec.split('@');
+          if (!isRole(role)) throw new DomainError('VALIDATION_FAILED', `Unknown role "${role}"`, 400);
+          grants.push({ role, schoolId: school ? await resolveSchoolId(haven, school) : null });
+        }
+        const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
+        const result = await haven.services.users.create(systemContext('cli'), { email: opts.email, displayName: opts.name, grants, password });
+        out(`created ${result.user.email} (${result.user.id})`);
+        if (result.temporaryPassword) out(`one-time password: ${result.temporaryPassword}`);
+      });
+    });
+
+  const importCmd = program.command('import').description('import data');
+  importCmd
+    .command('people')
+    .description('import pupils, staff, parents and governors from a MIS CSV export; nothing is imported if any row is bad, unless --skip-invalid')
+    .argument('<file>', 'CSV file')
+    .requiredOption('--school <school>', 'school id, URN or exact name')
+    .option('--dry-run', 'check the file and report, changing nothing')
+    .option('--skip-invalid', 'import the valid rows and report the rest')
+    .action(async (file: string, opts: { school: string; dryRun?: boolean; skipInvalid?: boolean }) => {
+      const csv = readFileSync(file);
+      await withHaven(async (haven) => {
+        const schoolId = await resolveSchoolId(haven, opts.school);
+        let lastShown = 0;
+        try {
+          const report = await haven.services.importPeople(systemContext('cli'), {
+            schoolId,
+            csv,
+            dryRun: opts.dryRun ?? false,
+            skipInvalid: opts.skipInvalid ?? false,
+            onProgress: (done, total) => {
+              const now = Date.now();
+              if (now - lastShown > 250 || done === total) {
+                lastShown = now;
+                if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} rows`);
+                else err(`${done}/${total} rows`);
+              }
+            },
+          });
+          if (process.stderr.isTTY) err('');
+          printReport(report);
+          if (report.invalidRows > 0) process.exitCode = 1;
+        } catch (e) {
+          if (e instanceof DomainError && e.code === 'IMPORT_HAS_ERRORS') {
+            if (process.stderr.isTTY) err('');
+            printReport(e.details as ImportReport);
+            err(e.message);
+            process.exitCode = 1;
+            return;
+          }
+          throw e;
+        }
+      });
+    });
+
+  const audit = program.command('audit').description('the hash-chained audit log');
+  audit
+    .command('verify')
+    .description('check every entry of the audit log; exits 1 naming the first altered or missing entry')
+    .action(async () => {
+      await withHaven(async (haven) => {
+        const report = await haven.services.audit.verify();
+        if (report.ok) {
+          out(`audit log OK: ${report.checked} entries, chain intact`);
+        } else {
+          out(`audit log BROKEN at entry ${report.problem?.seq ?? '?'}: ${report.problem?.message ?? ''}`);
+          out(`${report.checked} entries before it are intact`);
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  program.addOption(new Option('--quiet', 'accepted for scripts; Haven already prints only results on stdout').hideHelp());
+  return program;
+};
+
+export const main = async (argv: string[]) => {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    err(`haven: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = e instanceof DomainError && e.status < 500 ? 2 : 1;
+  }
+};
