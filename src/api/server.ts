@@ -27,6 +27,8 @@ export interface ApiOptions {
   /** Folder with the built web app (index.html); omitted in API-only tests. */
   webRoot?: string | undefined;
   logger?: FastifyServerOptions['logger'];
+  /** Log every request (HAVEN_LOG_REQUESTS); off by default, errors are always logged. */
+  logRequests?: boolean;
   /** Trust X-Forwarded-* from a reverse proxy (HAVEN_TRUST_PROXY). */
   trustProxy?: boolean | string;
   secureCookies?: 'auto' | boolean;
@@ -62,6 +64,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
+    disableRequestLogging: !options.logRequests,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;

@@ -133,6 +133,29 @@ export const buildCli = (): Command => {
       }
     });
 
+  const school = program.command('school').description('schools of the trust');
+  school
+    .command('add')
+    .description('add a school to the trust')
+    .requiredOption('--name <name>', 'the school’s name')
+    .option('--urn <urn>', 'its 6-digit DfE URN')
+    .action(async (opts: { name: string; urn?: string }) => {
+      await withHaven(async (haven) => {
+        const config = haven.config;
+        await haven.services.tenancy.ensureTrust(config.trustName);
+        const created = await haven.services.tenancy.createSchool(systemContext('cli'), { name: opts.name, urn: opts.urn });
+        out(`created ${created.name} (${created.id})`);
+      });
+    });
+  school
+    .command('list')
+    .description('list the schools: id, URN and name, tab-separated')
+    .action(async () => {
+      await withHaven(async (haven) => {
+        for (const s of await haven.services.deps.store.tenancy.listSchools('all')) out(`${s.id}\t${s.urn ?? '-'}\t${s.name}`);
+      });
+    });
+
   const user = program.command('user').description('user accounts');
   user
     .command('add')

@@ -22,6 +22,7 @@ export interface HavenConfig {
   trustProxy: boolean;
   cookieSecure: 'auto' | boolean;
   logLevel: string;
+  logRequests: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,5 +64,6 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     trustProxy: bool(env, 'HAVEN_TRUST_PROXY', false),
     cookieSecure: cookie === 'auto' ? 'auto' : cookie === 'true',
     logLevel: env.HAVEN_LOG_LEVEL?.trim() || 'info',
+    logRequests: bool(env, 'HAVEN_LOG_REQUESTS', false),
   };
 };

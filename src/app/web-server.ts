@@ -12,6 +12,7 @@ export const startWebServer = async (haven: Haven) => {
     webRoot: path.join(packageRoot(), 'dist', 'web'),
     version: packageVersion(),
     trustProxy: haven.config.trustProxy,
+    logRequests: haven.config.logRequests,
     secureCookies: haven.config.cookieSecure,
     healthCheck: haven.healthCheck,
     logger: {
