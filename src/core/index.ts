@@ -8,3 +8,5 @@ export * from './rbac.ts';
 export * from './people.ts';
 export * from './audit.ts';
 export * from './ports.ts';
+export * from './person-validation.ts';
+export { permissionTableMarkdown } from './permission-table-markdown.ts';
