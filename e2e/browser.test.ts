@@ -1,0 +1,96 @@
+/**
+ * A real Chromium through the web app, as a new school's administrator would go: log in, set up
+ * two-factor authentication, import the MIS export, find the pupils, get locked after idling
+ * and unlock, log out and back in with a code.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generate } from 'otplib';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumSkip, launchChromium } from '../test-support/chromium.ts';
+import { startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { ensureWebBuilt } from '../test-support/web-build.ts';
+
+const skip = chromiumSkip();
+const EMAIL = 'head@oakfield.example';
+const PASSWORD = 'correct horse battery staple';
+
+describe('web app in Chromium', { skip }, () => {
+  let haven: RunningHaven;
+  let browser: Browser;
+  let page: Page;
+  let secret = '';
+
+  before(async () => {
+    ensureWebBuilt();
+    haven = await startHaven(['start'], {
+      HAVEN_BOOTSTRAP_ADMIN_EMAIL: EMAIL,
+      HAVEN_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+      HAVEN_IDLE_LOCK_MINUTES: '1',
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    page.setDefaultTimeout(15_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await haven?.stop();
+  });
+
+  it('logs in and enrols two-factor authentication with recovery codes', async () => {
+    await page.goto(haven.url);
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const setUp = page.getByRole('button', { name: 'Set up two-factor authentication' });
+    const secretBox = page.getByTestId('totp-secret');
+    await Promise.race([setUp.waitFor(), secretBox.waitFor()]);
+    if (await setUp.isVisible()) await setUp.click();
+    secret = ((await secretBox.textContent()) ?? '').replace(/\s/g, '');
+    assert.match(secret, /^[A-Z2-7]{16,}$/);
+    await page.getByLabel('Code from your app').fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+    const codes = page.getByTestId('recovery-codes');
+    await codes.waitFor();
+    assert.equal((await codes.locator('li').count()) || ((await codes.textContent()) ?? '').split(/\s+/).filter(Boolean).length, 10);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).waitFor();
+    assert.match((await page.textContent('main')) ?? '', /Oakfield/);
+  });
+
+  it('imports a MIS export and lists the pupils', async () => {
+    await page.getByRole('link', { name: 'People' }).click();
+    await page.getByRole('link', { name: /Import/ }).click();
+    await page.getByLabel('CSV file').setInputFiles(path.resolve('test-fixtures/people/clean-mis-export.csv'));
+    await page.getByRole('button', { name: 'Check file' }).click();
+    await page.getByText(/29 rows|rows: 29|29 valid/i).first().waitFor();
+    await page.getByRole('button', { name: /^Import/ }).click();
+    await page.getByText(/created/i).first().waitFor();
+    await page.getByRole('link', { name: 'People' }).click();
+    const table = page.locator('table', { has: page.locator('caption', { hasText: 'People' }) });
+    await table.waitFor();
+    await page.getByLabel(/Search/i).fill('Chowdhury');
+    await page.getByRole('cell', { name: 'Chowdhury' }).first().waitFor();
+  });
+
+  it('locks the session after idling, and unlocks with the password and a code', async () => {
+    // HAVEN_IDLE_LOCK_MINUTES=1: the app polls the session and shows the lock screen by itself.
+    await page.getByRole('heading', { name: /locked/i }).waitFor({ timeout: 150_000 });
+    await page.getByLabel('Password').fill(PASSWORD);
+    const code = page.getByLabel(/Code/);
+    if (await code.count()) await code.first().fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).waitFor();
+  });
+
+  it('logs out, and the next login asks for a code', async () => {
+    await page.getByRole('button', { name: /Log out/i }).click();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Code').fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).waitFor();
+  });
+});
