@@ -27,7 +27,7 @@ export interface DatabaseConfig {
 }
 
 // PostgreSQL BIGINT (int8) arrives as a string by default; audit seq numbers fit in a double.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 const redactUrl = (url: string): string => {
   try {

@@ -2,6 +2,7 @@
  * Runs Haven's migrations. The list is static (not read from disk) so the bundled build carries
  * them; each migration is written once and runs on both engines.
  */
+import { inspect } from 'node:util';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.ts';
 import * as foundation from './migrations/0001-foundation.ts';
@@ -22,7 +23,7 @@ export const migrateToLatest = async (db: Database): Promise<MigrationReport> =>
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    const cause = result.error instanceof Error ? result.error.message : String(result.error);
+    const cause = result.error instanceof Error ? result.error.message : inspect(result.error);
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`);
   }
   return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };

@@ -152,6 +152,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Haven migrations are forward-only: restore from backup to go back.');
+export function down(): Promise<void> {
+  return Promise.reject(new Error('Haven migrations are forward-only: restore from backup to go back.'));
 }

@@ -4,7 +4,7 @@ import type { Engine } from '../engine.ts';
 import type { AuditLogTable, DB } from '../schema.ts';
 
 const toEntry = (r: AuditLogTable): AuditEntry => ({
-  seq: Number(r.seq),
+  seq: r.seq,
   at: r.at,
   actorUserId: r.actor_user_id,
   actorLabel: r.actor_label,
@@ -24,7 +24,7 @@ export const kyselyAuditRepository = (db: Kysely<DB>, engine: Engine): AuditRepo
     let headQuery = tx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
     if (engine === 'postgres') headQuery = headQuery.forUpdate();
     const head = await headQuery.executeTakeFirstOrThrow();
-    const partial = { ...input, seq: Number(head.seq) + 1, at, prevHash: head.hash };
+    const partial = { ...input, seq: head.seq + 1, at, prevHash: head.hash };
     const entry: AuditEntry = { ...partial, hash: hashAuditEntry(partial) };
     await tx
       .insertInto('audit_log')
@@ -67,7 +67,7 @@ export const kyselyAuditRepository = (db: Kysely<DB>, engine: Engine): AuditRepo
     },
     async head() {
       const r = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
-      return r ? { seq: Number(r.seq), hash: r.hash } : null;
+      return r ? { seq: r.seq, hash: r.hash } : null;
     },
   };
 };

@@ -12,12 +12,12 @@ export const kyselyGroupRepository = (db: Kysely<DB>): GroupRepository => {
         eb
           .selectFrom('group_member as m')
           .innerJoin('person as p', 'p.id', 'm.person_id')
-          .select(eb.fn.countAll<number>().as('n'))
+          .select(eb.fn.countAll().as('n'))
           .whereRef('m.group_id', '=', 'g.id')
           .where('p.left_at', 'is', null)
           .as('member_count'),
       );
-  const toGroup = (r: { id: string; school_id: string; name: string; kind: string; managed: number; member_count: number | null }): Group => ({
+  const toGroup = (r: { id: string; school_id: string; name: string; kind: string; managed: number; member_count: string | number | bigint | null }): Group => ({
     id: r.id,
     schoolId: r.school_id,
     name: r.name,
@@ -71,15 +71,13 @@ export const kyselyGroupRepository = (db: Kysely<DB>): GroupRepository => {
       return rows.map(toGroup);
     },
     async addMember(groupId, personId) {
+      // One statement, so concurrent adds of the same member cannot both pass a "not yet a member" check.
       const r = await db
-        .selectFrom('group_member')
-        .select('group_id')
-        .where('group_id', '=', groupId)
-        .where('person_id', '=', personId)
+        .insertInto('group_member')
+        .values({ group_id: groupId, person_id: personId })
+        .onConflict((oc) => oc.columns(['group_id', 'person_id']).doNothing())
         .executeTakeFirst();
-      if (r) return false;
-      await db.insertInto('group_member').values({ group_id: groupId, person_id: personId }).execute();
-      return true;
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     async removeMember(groupId, personId) {
       const r = await db.deleteFrom('group_member').where('group_id', '=', groupId).where('person_id', '=', personId).executeTakeFirst();
@@ -97,7 +95,7 @@ export const kyselyGroupRepository = (db: Kysely<DB>): GroupRepository => {
     },
     async count(schoolIds) {
       if (schoolIds !== 'all' && schoolIds.length === 0) return 0;
-      let q = db.selectFrom('person_group').select((eb) => eb.fn.countAll<number>().as('n'));
+      let q = db.selectFrom('person_group').select((eb) => eb.fn.countAll().as('n'));
       if (schoolIds !== 'all') q = q.where('school_id', 'in', schoolIds);
       return Number((await q.executeTakeFirstOrThrow()).n);
     },

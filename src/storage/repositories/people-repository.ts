@@ -25,7 +25,8 @@ const toColumns = (f: Partial<PersonFields>): Partial<PersonTable> => ({
   ...(f.lastName !== undefined && { last_name: f.lastName }),
   ...(f.yearGroup !== undefined && { year_group: f.yearGroup }),
   ...(f.dateOfBirth !== undefined && { date_of_birth: f.dateOfBirth }),
-  ...(f.email !== undefined && { email: f.email }),
+  // Emails are stored lower-case, as findByEmail and the unique index expect.
+  ...(f.email !== undefined && { email: f.email === null ? null : f.email.toLowerCase() }),
   ...(f.staffRole !== undefined && { staff_role: f.staffRole }),
   ...(f.leftAt !== undefined && { left_at: f.leftAt }),
 });
@@ -61,7 +62,7 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
         ]),
       );
     }
-    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const rows = await base
       .selectAll('person')
       .orderBy('person.last_name')
@@ -102,7 +103,7 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
         last_name: p.lastName,
         year_group: p.yearGroup,
         date_of_birth: p.dateOfBirth,
-        email: p.email,
+        email: p.email === null ? null : p.email.toLowerCase(),
         staff_role: p.staffRole,
         left_at: p.leftAt,
         created_at: p.createdAt,
@@ -134,19 +135,17 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
     return rows.map(toPerson);
   },
   async link(parentId, pupilId, at) {
-    const existing = await db
-      .selectFrom('parent_link')
-      .select('parent_id')
-      .where('parent_id', '=', parentId)
-      .where('pupil_id', '=', pupilId)
+    // One statement, so two requests linking the same pair cannot both pass a "not yet linked" check.
+    const r = await db
+      .insertInto('parent_link')
+      .values({ parent_id: parentId, pupil_id: pupilId, created_at: at })
+      .onConflict((oc) => oc.columns(['parent_id', 'pupil_id']).doNothing())
       .executeTakeFirst();
-    if (existing) return false;
-    await db.insertInto('parent_link').values({ parent_id: parentId, pupil_id: pupilId, created_at: at }).execute();
-    return true;
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   },
   async countByKind(schoolIds) {
     if (schoolIds !== 'all' && schoolIds.length === 0) return {};
-    let q = db.selectFrom('person').select(['kind', (eb) => eb.fn.countAll<number>().as('n')]).where('left_at', 'is', null);
+    let q = db.selectFrom('person').select(['kind', (eb) => eb.fn.countAll().as('n')]).where('left_at', 'is', null);
     if (schoolIds !== 'all') q = q.where('school_id', 'in', schoolIds);
     const rows = await q.groupBy('kind').execute();
     return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));

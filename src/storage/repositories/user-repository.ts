@@ -51,7 +51,7 @@ export const kyselyUserRepository = (db: Kysely<DB>): UserRepository => {
   const one = async (rows: UserTable[]): Promise<UserRecord | null> => (await toUsers(rows))[0] ?? null;
   const repo: UserRepository = {
     async count() {
-      return Number((await db.selectFrom('app_user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      return Number((await db.selectFrom('app_user').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     },
     async get(id) {
       return one(await db.selectFrom('app_user').selectAll().where('id', '=', id).execute());
@@ -116,7 +116,7 @@ export const kyselyUserRepository = (db: Kysely<DB>): UserRepository => {
     async unusedRecoveryCodeCount(id) {
       const r = await db
         .selectFrom('recovery_code')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .select((eb) => eb.fn.countAll().as('n'))
         .where('user_id', '=', id)
         .where('used_at', 'is', null)
         .executeTakeFirstOrThrow();
