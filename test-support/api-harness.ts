@@ -64,7 +64,7 @@ export const createHarness = async (options: { engine?: EngineCase; auth?: Parti
     yearGroup: '5',
     dateOfBirth: '2016-10-01',
   });
-  const app = await buildApi({ services, version: 'test', healthCheck: async () => undefined });
+  const app = await buildApi({ services, version: 'test', healthCheck: () => Promise.resolve() });
   await app.ready();
   // One password hash reused for every shortcut user keeps the role walk fast.
   const sharedHash = await services.deps.hasher.hash('correct horse battery staple');

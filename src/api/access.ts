@@ -3,7 +3,7 @@
  * public (only logging in), or an (action, resource) pair from core's permission table plus the
  * session states it accepts. `authorise` enforces it before any handler runs.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { can, DomainError, type Action, type ResourceType } from '../core/index.ts';
 import type { AuthenticatedSession, RequestContext, Services, SessionState } from '../services/index.ts';
 
@@ -47,7 +47,7 @@ const stateError = (state: SessionState): DomainError => {
 
 export const makeAuthorise =
   (services: Services) =>
-  async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  async (request: FastifyRequest): Promise<void> => {
     const access = request.routeOptions.config.access;
     if (!access) throw new DomainError('INTERNAL', 'Route has no access rule', 500);
     if ('public' in access) return;

@@ -119,7 +119,7 @@ describe('authentication', () => {
     assert.equal(res.json<Json>().session.state, 'active');
 
     const { buildApi } = await import('./index.ts');
-    const secureApp = await buildApi({ services: h.services, version: 't', healthCheck: async () => undefined, secureCookies: true });
+    const secureApp = await buildApi({ services: h.services, version: 't', healthCheck: () => Promise.resolve(), secureCookies: true });
     const sres = await secureApp.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'teacher@test.example', password: 'teacher password 123' } });
     assert.match(String([sres.headers['set-cookie']].flat()[0]), /Secure/);
     await secureApp.close();

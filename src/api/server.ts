@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { DomainError } from '../core/index.ts';
 import type { Services } from '../services/index.ts';
 import { makeAuthorise, type RouteAccess } from './access.ts';
@@ -60,6 +60,20 @@ const routeTables = new WeakMap<object, RouteInfo[]>();
 /** Every route the API registered, with its access rule: the permission test walks these. */
 export const routeTable = (app: object): readonly RouteInfo[] => routeTables.get(app) ?? [];
 
+/** Defence in depth beside SameSite=Strict: a state-changing API request from another origin is refused. */
+const refuseCrossSite = (request: FastifyRequest): void => {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/api/')) return;
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let same = false;
+  try {
+    same = origin !== 'null' && new URL(origin).host === new URL(`http://${request.headers.host ?? ''}`).host;
+  } catch {
+    same = false;
+  }
+  if (!same) throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
+};
+
 export const buildApi = async (options: ApiOptions): Promise<Api> => {
   const app = Fastify({
     logger: options.logger ?? false,
@@ -67,7 +81,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
     disableRequestLogging: !options.logRequests,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 200 },
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
   // Bodies are checked exactly (42 is not a name; unknown fields are refused, not dropped);
@@ -101,21 +115,12 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   });
 
   const authorise = makeAuthorise(options.services);
-  app.addHook('onRequest', async (request) => {
-    // Defence in depth beside SameSite=Strict: a state-changing request from another origin is refused.
-    if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/')) {
-      const origin = request.headers.origin;
-      if (origin && origin !== 'null') {
-        let same = false;
-        try {
-          same = new URL(origin).host === new URL(`http://${request.headers.host ?? ''}`).host;
-        } catch {
-          throw new DomainError('FORBIDDEN', 'Bad Origin header', 403);
-        }
-        if (!same) throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
-      } else if (origin === 'null') {
-        throw new DomainError('FORBIDDEN', 'Cross-site requests are not allowed', 403);
-      }
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      refuseCrossSite(request);
+      done();
+    } catch (e) {
+      done(e as Error);
     }
   });
   const table: RouteInfo[] = [];
@@ -128,9 +133,9 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
     const existing = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
     route.preHandler = [authorise, ...existing];
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (_request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');
-    return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');
+    done(null, payload);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
@@ -141,7 +146,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
       return reply.status(503).send({ status: 'unavailable', version: options.version });
     }
   });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
   const deps = { services: options.services, secureCookies: options.secureCookies ?? 'auto' };
   authRoutes(app, deps);

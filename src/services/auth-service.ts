@@ -43,7 +43,7 @@ export const generatePassword = (): string => {
   const bytes = randomBytes(20);
   let out = '';
   for (let i = 0; i < 20; i++) {
-    out += alphabet[bytes[i]! % alphabet.length];
+    out += alphabet.charAt(bytes[i]! % alphabet.length);
     if (i % 5 === 4 && i < 19) out += '-';
   }
   return out;
@@ -53,7 +53,7 @@ const newRecoveryCode = (): string => {
   const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
   const bytes = randomBytes(10);
   let s = '';
-  for (const b of bytes) s += alphabet[b % alphabet.length];
+  for (const b of bytes) s += alphabet.charAt(b % alphabet.length);
   return `${s.slice(0, 5)}-${s.slice(5)}`;
 };
 const normaliseRecoveryCode = (code: string): string => code.trim().toLowerCase().replace(/[\s-]/g, '');

@@ -24,7 +24,8 @@ const STAFF: [string, string, string][] = [
 ];
 
 const upnFor = (serial: number): string => {
-  const rest = `999${'2000'}${'19'}${String(serial).padStart(3, '0')}`;
+  // LA 999, establishment 2000, issued in 2019, then the serial.
+  const rest = `999200019${String(serial).padStart(3, '0')}`;
   return `${upnCheckLetter(rest)}${rest}`;
 };
 

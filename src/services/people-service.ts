@@ -11,7 +11,6 @@ import {
   type Person,
   type PersonKind,
   type PersonQuery,
-  type YearGroup,
 } from '../core/index.ts';
 import { recordAudit } from './audit-recorder.ts';
 import { nowIso, type RequestContext, type ServiceDeps } from './context.ts';
@@ -120,7 +119,7 @@ export const createPeopleService = (deps: ServiceDeps) => {
       if (patch.left === true && !current.leftAt) leftAt = at;
       if (patch.left === false) leftAt = null;
       if (changed.length === 0 && leftAt === current.leftAt) return current;
-      const next: Person = { ...current, ...merged, yearGroup: merged.yearGroup as YearGroup | null, leftAt, updatedAt: at };
+      const next: Person = { ...current, ...merged, leftAt, updatedAt: at };
       await store.transaction(async (tx) => {
         await tx.people.update(personId, { ...merged, leftAt }, at);
         await syncManagedGroups(tx, next, at, deps.newId);

@@ -55,7 +55,7 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
       config: { access: { action: 'read', resource: 'account', states: ANY_STATE, touch: false } },
       schema: { tags, summary: 'The current session and what its user may do', response: { 200: SessionResponse } },
     },
-    async (request) => ({ session: withAbilities(services.auth.view(request.auth.user, request.auth.session)) }),
+    (request) => Promise.resolve({ session: withAbilities(services.auth.view(request.auth.user, request.auth.session)) }),
   );
 
   app.post(

@@ -20,7 +20,7 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ role: Type.String(), label: Type.String(), mfaRequired: Type.Boolean() })) }) },
       },
     },
-    async () => ({ items: ROLES.map((role) => ({ role, label: ROLE_LABELS[role], mfaRequired: MFA_REQUIRED_ROLES.has(role) })) }),
+    () => Promise.resolve({ items: ROLES.map((role) => ({ role, label: ROLE_LABELS[role], mfaRequired: MFA_REQUIRED_ROLES.has(role) })) }),
   );
 
   app.get(
