@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, roleGrant, type Harness } from '../../test-support/api-harness.ts';
+import { testEngines } from '../../test-support/databases.ts';
 import { upnCheckLetter } from '../core/index.ts';
 import { routeTable } from './index.ts';
 
 type Json = Record<string, any>;
 
-describe('API behaviour', () => {
+for (const engine of testEngines())
+describe(`API behaviour (${engine.name})`, { skip: engine.skip }, () => {
   let h: Harness;
   let admin: { cookie: string; userId: string };
   let office: { cookie: string };
@@ -24,7 +26,7 @@ describe('API behaviour', () => {
   const people = () => `/api/v1/schools/${h.schoolA.id}/people`;
 
   before(async () => {
-    h = await createHarness();
+    h = await createHarness({ engine });
     admin = await h.sessionFor([roleGrant('admin', null)]);
     office = await h.sessionFor([roleGrant('office', h.schoolA.id)]);
   });
