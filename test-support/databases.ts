@@ -96,6 +96,21 @@ const dropStale = async (client: pg.Client): Promise<void> => {
 
 let staleSweepDone = false;
 
+/**
+ * UTF-8 with the C.UTF-8 locale: code-point order (as SQLite sorts) and Unicode lower(), whatever
+ * the cluster's defaults. A server without that locale (e.g. macOS) gets its default instead.
+ */
+const createDatabase = async (client: pg.Client, name: string): Promise<void> => {
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`);
+  } catch (err) {
+    // 42809: no such locale on this server; 22023: it does not fit UTF-8.
+    const code = (err as { code?: string }).code;
+    if (code !== '42809' && code !== '22023') throw err;
+    await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8'`);
+  }
+};
+
 const openPostgres = async (adminUrl: string, options: OpenOptions = {}): Promise<TestDatabase> => {
   const name = `${DB_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, async (client) => {
@@ -103,7 +118,7 @@ const openPostgres = async (adminUrl: string, options: OpenOptions = {}): Promis
       staleSweepDone = true;
       await dropStale(client).catch(() => undefined);
     }
-    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await createDatabase(client, name);
   });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

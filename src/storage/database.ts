@@ -57,6 +57,9 @@ export const openDatabase = (config: DatabaseConfig): Database => {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // SQLite's own lower() folds only A–Z, so "Élodie" could never be found by a search. Replace it
+  // with JavaScript's full Unicode lower-casing, as PostgreSQL's lower() does on a UTF-8 database.
+  sqlite.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { kysely, engine: 'sqlite', describe: file, close: () => kysely.destroy() };
 };

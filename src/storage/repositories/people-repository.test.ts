@@ -180,6 +180,28 @@ for (const engine of testEngines()) {
         assert.equal((await t.store.people.list(query(school, { search: '   ' }))).total, 9);
       });
 
+      it('finds names with letters beyond A–Z in any case', async () => {
+        const unicodeSchool = await seedSchool(t.store);
+        const elodie = newPerson(unicodeSchool.id, { firstName: 'Élodie', lastName: 'Łukasiewicz' });
+        const soren = newPerson(unicodeSchool.id, { firstName: 'Søren', lastName: 'Ørsted', email: 'SØREN@example.dk' });
+        await t.store.people.create(elodie);
+        await t.store.people.create(soren);
+        for (const search of ['Élodie', 'élodie', 'ÉLODIE', 'łukasiewicz', 'ŁUKAS', 'élodie ł']) {
+          assert.deepEqual(
+            (await t.store.people.list(query(unicodeSchool, { search }))).items.map((p) => p.id),
+            [elodie.id],
+            search,
+          );
+        }
+        for (const search of ['søren', 'SØREN ØRSTED', 'søren@example']) {
+          assert.deepEqual(
+            (await t.store.people.list(query(unicodeSchool, { search }))).items.map((p) => p.id),
+            [soren.id],
+            search,
+          );
+        }
+      });
+
       it('treats LIKE wildcards in the search text literally', async () => {
         assert.deepEqual(names((await t.store.people.list(query(school, { search: '%' }))).items), ['Percy 100%']);
         assert.deepEqual(names((await t.store.people.list(query(school, { search: '0%' }))).items), ['Percy 100%']);

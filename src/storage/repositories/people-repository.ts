@@ -31,8 +31,11 @@ const toColumns = (f: Partial<PersonFields>): Partial<PersonTable> => ({
   ...(f.leftAt !== undefined && { left_at: f.leftAt }),
 });
 
-/** Escapes LIKE wildcards so a search for "50%" finds the text "50%", on both engines. */
-const likePattern = (s: string): string => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * Escapes LIKE wildcards so a search for "50%" finds the text "50%", on both engines. The
+ * database lower-cases both sides, so any locale folds the pattern and the names alike.
+ */
+const likePattern = (s: string): string => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
   async list(q) {
@@ -53,12 +56,12 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
       );
     }
     if (q.search && q.search.trim()) {
-      const p = likePattern(q.search.trim());
+      const p = sql`lower(cast(${likePattern(q.search.trim())} as text)) escape '\\'`;
       base = base.where((eb) =>
         eb.or([
-          eb(sql`lower(person.first_name || ' ' || person.last_name)`, 'like', sql`${p} escape '\\'`),
-          eb(sql`lower(coalesce(person.email, ''))`, 'like', sql`${p} escape '\\'`),
-          eb(sql`lower(coalesce(person.upn, ''))`, 'like', sql`${p} escape '\\'`),
+          eb(sql`lower(person.first_name || ' ' || person.last_name)`, 'like', p),
+          eb(sql`lower(coalesce(person.email, ''))`, 'like', p),
+          eb(sql`lower(coalesce(person.upn, ''))`, 'like', p),
         ]),
       );
     }
