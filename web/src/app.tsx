@@ -55,7 +55,7 @@ function Gate() {
     default:
       return (
         <CurrentSchoolProvider>
-          <Shell />
+          <ShellWhenReady />
         </CurrentSchoolProvider>
       );
   }
@@ -78,6 +78,19 @@ const NAV: readonly NavItem[] = [
   { to: '/audit', label: 'Audit log', section: 'audit', ability: 'audit:read' },
   { to: '/account', label: 'My account', section: 'account' },
 ];
+
+/** Waits for the list of schools, so every page can name the school it is about from the start. */
+function ShellWhenReady() {
+  const { loading } = useCurrentSchool();
+  if (loading) {
+    return (
+      <main id="main" className="splash">
+        <Loading label="Opening Haven…" />
+      </main>
+    );
+  }
+  return <Shell />;
+}
 
 function Shell() {
   const { session, logout, can } = useSession();

@@ -38,10 +38,20 @@ const valuesOf = (p: Person | undefined): Values => ({
 
 const OPTIONAL_FIELDS = ['upn', 'yearGroup', 'dateOfBirth', 'email', 'staffRole'] as const;
 
+/** Kinds of people Haven needs an email address for (to reach them about consent, training …). */
+const EMAIL_REQUIRED: ReadonlySet<PersonKind> = new Set<PersonKind>(['staff', 'parent', 'governor']);
+
+/** The same rules the API applies, checked first so the user hears about them at once. */
 const check = (v: Values): Record<string, string> => {
   const problems: Record<string, string> = {};
   if (!v.firstName.trim()) problems['firstName'] = 'Enter a first name';
   if (!v.lastName.trim()) problems['lastName'] = 'Enter a last name';
+  if (v.kind === 'pupil') {
+    if (!v.upn.trim()) problems['upn'] = 'Enter the pupil’s UPN';
+    if (!v.yearGroup) problems['yearGroup'] = 'Choose the pupil’s year group';
+    if (!v.dateOfBirth) problems['dateOfBirth'] = 'Enter the pupil’s date of birth';
+  }
+  if (EMAIL_REQUIRED.has(v.kind) && !v.email.trim()) problems['email'] = 'Enter an email address';
   if (v.upn.trim() && !/^[A-Za-z]\d{11}[0-9A-Za-z]$/.test(v.upn.trim())) {
     problems['upn'] = 'A UPN is 13 characters: a letter, 11 digits, then a digit or letter';
   }
@@ -88,6 +98,7 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
         // Send only what changed; a cleared optional field is sent as null.
         const before = valuesOf(person);
         const body: Record<string, string | null> = {};
+        if (kind !== before.kind) body['kind'] = kind;
         if (clean['firstName'] !== before.firstName) body['firstName'] = clean['firstName'] ?? '';
         if (clean['lastName'] !== before.lastName) body['lastName'] = clean['lastName'] ?? '';
         for (const k of OPTIONAL_FIELDS) {
@@ -111,14 +122,12 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
   return (
     <form onSubmit={(e) => void submit(e)} noValidate className="form-grid">
       <ErrorMessage error={error} />
-      {editing ? null : (
-        <SelectField
-          label="Kind"
-          value={kind}
-          onChange={(e) => setValues((v) => ({ ...v, kind: e.target.value as PersonKind }))}
-          options={PERSON_KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))}
-        />
-      )}
+      <SelectField
+        label="Kind"
+        value={kind}
+        onChange={(e) => setValues((v) => ({ ...v, kind: e.target.value as PersonKind }))}
+        options={PERSON_KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))}
+      />
       <div className="form-row">
         <TextField label="First name" autoComplete="off" value={values.firstName} onChange={set('firstName')} error={fieldErrors['firstName']} maxLength={100} required />
         <TextField label="Last name" autoComplete="off" value={values.lastName} onChange={set('lastName')} error={fieldErrors['lastName']} maxLength={100} required />
@@ -127,7 +136,6 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
         <div className="form-row">
           <TextField
             label="UPN"
-            optional
             hint="Unique pupil number: 13 characters, from your MIS."
             autoComplete="off"
             spellCheck={false}
@@ -138,17 +146,33 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
           />
           <SelectField
             label="Year group"
-            optional
             value={values.yearGroup}
             onChange={set('yearGroup')}
             error={fieldErrors['yearGroup']}
-            options={[{ value: '', label: 'Not set' }, ...YEAR_GROUPS.map((y) => ({ value: y, label: yearLabel(y) }))]}
+            options={[{ value: '', label: 'Choose…' }, ...YEAR_GROUPS.map((y) => ({ value: y, label: yearLabel(y) }))]}
           />
         </div>
       ) : null}
       <div className="form-row">
-        <TextField label="Date of birth" optional type="date" value={values.dateOfBirth} onChange={set('dateOfBirth')} error={fieldErrors['dateOfBirth']} />
-        <TextField label="Email" optional type="email" autoComplete="off" spellCheck={false} value={values.email} onChange={set('email')} error={fieldErrors['email']} maxLength={254} />
+        <TextField
+          label="Date of birth"
+          optional={kind !== 'pupil'}
+          type="date"
+          value={values.dateOfBirth}
+          onChange={set('dateOfBirth')}
+          error={fieldErrors['dateOfBirth']}
+        />
+        <TextField
+          label="Email"
+          optional={!EMAIL_REQUIRED.has(kind)}
+          type="email"
+          autoComplete="off"
+          spellCheck={false}
+          value={values.email}
+          onChange={set('email')}
+          error={fieldErrors['email']}
+          maxLength={254}
+        />
       </div>
       {kind === 'staff' ? (
         <TextField

@@ -1,5 +1,6 @@
 import { ErrorMessage, Loading } from '../components/alerts.tsx';
 import { Page } from '../components/page.tsx';
+import { useCurrentSchool } from '../current-school.tsx';
 import { KIND_PLURALS, number } from '../format.ts';
 import { useActiveSession } from '../session.tsx';
 import { PERSON_KINDS, type Dashboard } from '../types.ts';
@@ -8,11 +9,20 @@ import { useApi } from '../use-api.ts';
 /** Home: what Haven holds so far. Real numbers only; what is not set up yet says so. */
 export function DashboardPage() {
   const session = useActiveSession();
+  const { current, schools } = useCurrentSchool();
   const { data, error, loading } = useApi<Dashboard>('/api/v1/dashboard');
   const firstName = session.user.displayName.split(' ')[0] || session.user.displayName;
+  const where = current ? (schools.length > 1 ? ` You are working in ${current.name}.` : ` ${current.name}.`) : '';
 
   return (
-    <Page title="Dashboard" lead={<p>Welcome{firstName ? `, ${firstName}` : ''}.</p>}>
+    <Page
+      title="Dashboard"
+      lead={
+        <p>
+          Welcome{firstName ? `, ${firstName}` : ''}.{where}
+        </p>
+      }
+    >
       <ErrorMessage error={error} />
       {loading && !data ? <Loading label="Loading the dashboard…" /> : null}
       {data ? <DashboardCards data={data} /> : null}

@@ -272,7 +272,7 @@ const formatBytes = (n: number) => (n < 1024 ? `${n} bytes` : n < 1024 * 1024 ? 
 const reportHeadline = (r: ImportReport, done: boolean): string => {
   if (done) {
     return r.applied
-      ? `Import finished: ${plural(r.created, 'person', 'people')} added, ${number(r.updated)} updated, ${number(r.unchanged)} unchanged.`
+      ? `Import finished: ${number(r.created)} created, ${number(r.updated)} updated, ${number(r.unchanged)} unchanged.`
       : 'Nothing was imported.';
   }
   if (r.totalRows === 0) return 'The file has no rows to import.';
@@ -325,7 +325,7 @@ function ReportCounts({ report }: { report: ImportReport }) {
         <dd>{number(report.invalidRows)}</dd>
       </div>
       <div>
-        <dt>{done ? 'Added' : 'Would add'}</dt>
+        <dt>{done ? 'Created' : 'Would create'}</dt>
         <dd>{number(report.created)}</dd>
       </div>
       <div>

@@ -161,10 +161,10 @@ function PeopleList({ school }: { school: School }) {
               ) : (
                 data.items.map((p) => (
                   <tr key={p.id}>
-                    <th scope="row">
+                    <td className="cell-name">
                       <Link to={`/people/${encodeURIComponent(p.id)}`}>{personSortName(p)}</Link>
                       {p.leftAt ? <span className="badge">Left</span> : null}
-                    </th>
+                    </td>
                     <td>{KIND_LABELS[p.kind]}</td>
                     <td>{yearLabel(p.yearGroup)}</td>
                     <td className="mono">{p.upn ?? ''}</td>
