@@ -717,7 +717,9 @@ const apply = async (
     }
     await progress.step();
   }
+  const pause = timeSlicer();
   for (const r of rows) {
+    await pause();
     if (!r.id || (r.action !== 'create' && !r.changed.includes('children'))) continue;
     for (const child of r.children) {
       const childId = 'id' in child ? child.id : child.row.id;
