@@ -185,6 +185,18 @@ describe('authentication', () => {
     assert.equal((await get('/api/v1/dashboard', cookie)).statusCode, 200);
   });
 
+  it('counts reported typing as activity, so writing a long record does not lock the session', async () => {
+    const { cookie } = await h.sessionFor([roleGrant('dsl', h.schoolA.id)]);
+    for (let i = 0; i < 4; i++) {
+      h.clock.advanceMinutes(8);
+      const res = await post('/api/v1/auth/activity', {}, cookie);
+      assert.equal(res.statusCode, 204);
+    }
+    assert.equal((await get('/api/v1/dashboard', cookie)).statusCode, 200, '32 minutes of typing, never idle for 10');
+    h.clock.advanceMinutes(11);
+    assert.equal((await post('/api/v1/auth/activity', {}, cookie)).json<Json>().error.code, 'SESSION_LOCKED');
+  });
+
   it('ends sessions on log out, after their lifetime, and when an admin resets the password', async () => {
     const admin = await h.sessionFor([roleGrant('admin', null)]);
     const created = await post('/api/v1/users', { email: 'dsl@test.example', displayName: 'Dee Ess', grants: [{ role: 'dsl', schoolId: h.schoolA.id }] }, admin.cookie);

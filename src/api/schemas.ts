@@ -166,4 +166,3 @@ export const AuditEntry = Type.Object({
 
 export const Code = Type.String({ minLength: 6, maxLength: 20 });
 export const Password = Type.String({ minLength: 1, maxLength: 256 });
-export const EmptyBody = Type.Object({}, strict);

@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { DomainError } from '../core/index.ts';
 import type { Services } from '../services/index.ts';
 import { makeAuthorise, type RouteAccess } from './access.ts';
@@ -78,7 +78,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
-    disableRequestLogging: !options.logRequests,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -130,8 +130,10 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
       if (method !== 'HEAD') table.push({ method, url: route.url, access: route.config?.access });
     }
     if (!route.url.startsWith('/api/v1/')) return;
-    const existing = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
-    route.preHandler = [authorise, ...existing];
+    // Checked when the request arrives, before its body is read or validated: a stranger gets
+    // 401 and a forbidden role 403 without Haven parsing what they sent.
+    const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    route.onRequest = [authorise, ...existing];
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');

@@ -9,6 +9,7 @@ import type { SessionView } from './types.ts';
 
 const SESSION_PATH = '/api/v1/auth/session';
 const POLL_MS = 30_000;
+const ACTIVITY_REPORT_MS = 60_000;
 
 export interface SessionContextValue {
   /** null: nobody is logged in. */
@@ -138,6 +139,22 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       document.removeEventListener('visibilitychange', onVisible);
     };
   }, [signedIn, idleMs, refresh]);
+
+  // Typing and clicking count as activity: tell the server at most once a minute, so a long
+  // piece of writing does not end in a locked session. Only while the session is active.
+  const active = session?.state === 'active';
+  useEffect(() => {
+    if (!active) return;
+    const onActivity = () => {
+      if (Date.now() - lastActivityAt() < ACTIVITY_REPORT_MS) return;
+      void api.post('/api/v1/auth/activity', {}).catch(() => undefined);
+    };
+    const events = ['keydown', 'pointerdown', 'input'] as const;
+    for (const e of events) document.addEventListener(e, onActivity, { passive: true });
+    return () => {
+      for (const e of events) document.removeEventListener(e, onActivity);
+    };
+  }, [active]);
 
   const logout = useCallback(async () => {
     try {

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { abilitiesOf } from '../../core/index.ts';
 import type { SessionView } from '../../services/index.ts';
 import { SESSION_COOKIE } from '../access.ts';
-import { Code, EmptyBody, Password, SessionResponse } from '../schemas.ts';
+import { Code, Password, SessionResponse } from '../schemas.ts';
 import type { Api, RouteDeps } from './types.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -59,8 +59,19 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
   );
 
   app.post(
+    '/api/v1/auth/activity',
+    {
+      // The web app reports typing and clicking (at most once a minute) so a DSL writing a long
+      // record is not locked out mid-sentence; the idle lock counts from the last of these.
+      config: { access: { action: 'read', resource: 'account', touch: true } },
+      schema: { tags, summary: 'Report user activity (keeps an active session from idling out)' },
+    },
+    async (_request, reply) => reply.status(204).send(),
+  );
+
+  app.post(
     '/api/v1/auth/logout',
-    { config: { access: { action: 'read', resource: 'account', states: ANY_STATE, touch: false } }, schema: { tags, summary: 'Log out', body: Type.Optional(EmptyBody) } },
+    { config: { access: { action: 'read', resource: 'account', states: ANY_STATE, touch: false } }, schema: { tags, summary: 'Log out' } },
     async (request, reply) => {
       await services.auth.logout(request.cookies[SESSION_COOKIE], request.ip);
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -84,7 +95,6 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
       schema: {
         tags,
         summary: 'Start two-factor enrolment: a new secret and its QR code',
-        body: Type.Optional(EmptyBody),
         response: { 200: Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrSvgDataUrl: Type.String() }) },
       },
     },
