@@ -68,6 +68,16 @@ describe('dependency rules (DESIGN.md)', () => {
     );
   });
 
+  it('lets tests wire modules together, and holds production code to the rules', () => {
+    const v = findViolations(
+      new Map([
+        ['services/a.test.ts', "import { createStore } from '../storage/store.ts';\nimport { h } from '../../test-support/x.ts';"],
+        ['services/a.ts', "import { h } from '../../test-support/x.ts';"],
+      ]),
+    );
+    assert.deepEqual(v.map((x) => x.file), ['services/a.ts']);
+  });
+
   it('reads multi-line and re-export statements', () => {
     assert.deepEqual(importsOf("import {\n  a,\n  b,\n} from './x.ts';\nexport * from './y.ts';\nexport { z } from \"./z.ts\";"), ['./x.ts', './y.ts', './z.ts']);
   });

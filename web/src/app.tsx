@@ -52,7 +52,7 @@ function Gate() {
       return <PasswordChangePage />;
     case 'locked':
       return <LockScreen />;
-    default:
+    case 'active':
       return (
         <CurrentSchoolProvider>
           <ShellWhenReady />

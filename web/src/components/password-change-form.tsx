@@ -1,5 +1,5 @@
 /** Current, new and confirm: used when a change is required and from My account. */
-import { useState, type FormEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { api, fieldErrorsOf } from '../api.ts';
 import type { SessionView } from '../types.ts';
 import { ErrorMessage } from './alerts.tsx';
@@ -15,7 +15,7 @@ export function PasswordChangeForm({ onChanged, submitLabel = 'Change password' 
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     const problems: Record<string, string> = {};

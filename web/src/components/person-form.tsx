@@ -1,5 +1,5 @@
 /** Adding or editing a person. Which fields show depends on the kind of person. */
-import { useState, type FormEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { api, fieldErrorsOf, seg } from '../api.ts';
 import { KIND_LABELS, yearLabel } from '../format.ts';
 import { PERSON_KINDS, YEAR_GROUPS, type Person, type PersonKind } from '../types.ts';
@@ -69,7 +69,7 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
   const kind = values.kind;
   const set = (key: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     const problems = check(values);
     setFieldErrors(problems);

@@ -2,7 +2,7 @@
  * Turning on TOTP two-factor authentication: a QR code and key for the app, a first code to prove
  * it works, then ten recovery codes shown once.
  */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { api } from '../api.ts';
 import type { SessionView, TotpSetup } from '../types.ts';
 import { ErrorMessage } from './alerts.tsx';
@@ -52,7 +52,7 @@ export function TotpEnrolment({ autoStart, onComplete, onCancel, level = 2 }: To
     }
   }, [autoStart]);
 
-  const enable = async (e: FormEvent) => {
+  const enable = async (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     const clean = code.replace(/\s/g, '');

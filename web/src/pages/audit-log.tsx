@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, isAbort, query } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
@@ -59,7 +59,7 @@ export function AuditLogPage() {
     return () => controller.abort();
   }, [filters, load]);
 
-  const apply = (e: FormEvent) => {
+  const apply = (e: SyntheticEvent) => {
     e.preventDefault();
     setFilters({
       action: draft.action.trim(),

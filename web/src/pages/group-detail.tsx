@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { api, query, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
@@ -161,7 +161,7 @@ function RenameGroup({ path, group, onDone }: { path: string; group: Group; onDo
   const [name, setName] = useState(group.name);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     if (!name.trim()) {
       setError('Enter a name for the group.');

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { api, fieldErrorsOf, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
@@ -89,7 +89,7 @@ function CreateGroup({ school, onCreated }: { school: School; onCreated: (g: Gro
   const [fieldError, setFieldError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     if (!name.trim()) {
       setFieldError('Enter a name for the group');

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { api } from '../api.ts';
 import { ErrorMessage } from '../components/alerts.tsx';
 import { AuthLayout } from '../components/auth-layout.tsx';
@@ -24,7 +24,7 @@ export function LockScreen() {
     passwordRef.current?.focus();
   }, []);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     if (!password || (needsCode && !code.trim())) {

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { api } from '../api.ts';
 import { ErrorMessage, Status } from '../components/alerts.tsx';
 import { AuthLayout } from '../components/auth-layout.tsx';
@@ -13,7 +13,7 @@ export function LoginPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     if (!email.trim() || !password) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type SyntheticEvent } from 'react';
 import { ApiError, isAbort, query, seg, uploadBody, type Upload, type UploadProgress } from '../api.ts';
 import { ErrorMessage, Status } from '../components/alerts.tsx';
 import { Page, Section } from '../components/page.tsx';
@@ -100,7 +100,7 @@ function Importer({ school }: { school: School }) {
     }
   };
 
-  const check = (e: FormEvent) => {
+  const check = (e: SyntheticEvent) => {
     e.preventDefault();
     if (!file) {
       setError('Choose a CSV file first.');

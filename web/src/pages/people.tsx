@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { query, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { CheckboxField, SelectField, TextField } from '../components/field.tsx';
@@ -92,7 +92,7 @@ function PeopleList({ school }: { school: School }) {
   })}`;
   const { data, error, loading } = useApi<{ items: Person[]; total: number }>(path, { keepPrevious: true });
 
-  const submit = (e: FormEvent) => {
+  const submit = (e: SyntheticEvent) => {
     e.preventDefault();
     go({ ...filters, search: searchText, offset: 0 });
   };

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { api, fieldErrorsOf, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
@@ -109,7 +109,7 @@ function TrustSection({ onStatus }: { onStatus: (s: string) => void }) {
   const [busy, setBusy] = useState(false);
   const trust = data?.trust ?? null;
 
-  const save = async (e: FormEvent) => {
+  const save = async (e: SyntheticEvent) => {
     e.preventDefault();
     setSaveError(null);
     if (!name.trim()) {
@@ -179,7 +179,7 @@ function EditSchool({ school, onDone }: { school: School; onDone: (updated: Scho
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
 
-  const save = async (e: FormEvent) => {
+  const save = async (e: SyntheticEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
     if (!name.trim()) problems['name'] = 'Enter the school’s name';
@@ -237,7 +237,7 @@ function AddSchool({ onAdded }: { onAdded: (school: School) => void }) {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  const add = async (e: FormEvent) => {
+  const add = async (e: SyntheticEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
     if (!name.trim()) problems['name'] = 'Enter the school’s name';

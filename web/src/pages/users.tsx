@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { api, fieldErrorsOf, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { CheckboxField, TextField } from '../components/field.tsx';
@@ -267,7 +267,7 @@ function UserForm({ user, roles, schools, onSaved, onCancel }: UserFormProps) {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
     if (!editing && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) problems['email'] = 'Enter an email address like name@school.org.uk';
@@ -344,7 +344,7 @@ function ResetPassword({ user, onDone, onCancel }: { user: User; onDone: (passwo
   const [resetTwoFactor, setResetTwoFactor] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     setBusy(true);
