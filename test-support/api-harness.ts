@@ -48,7 +48,7 @@ export const createHarness = async (options: { engine?: EngineCase; auth?: Parti
     clock,
     newId: randomUUID,
     hasher: argon2PasswordHasher(),
-    totp: otplibTotp(),
+    totp: otplibTotp(clock),
     secretBox: aesSecretBox(randomBytes(32)),
     auth: { ...DEFAULT_AUTH_SETTINGS, ...options.auth },
   });

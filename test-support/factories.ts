@@ -56,6 +56,7 @@ export const newUser = (over: Partial<UserRecord> = {}): UserRecord => {
     mustChangePassword: false,
     totpSecret: null,
     totpEnabled: false,
+    totpLastStep: null,
     failedLogins: 0,
     lockedUntil: null,
     disabled: false,

@@ -100,8 +100,16 @@ describe('authentication', () => {
     const third = await loginAs('admin@haven.local', 'a much better passphrase 42');
     const reused = await post('/api/v1/auth/mfa/verify', { code: recoveryCodes[0] }, third.cookie);
     assert.equal(reused.statusCode, 401, 'a recovery code is single-use');
-    const byTotp = await post('/api/v1/auth/mfa/verify', { code: await code(secret) }, third.cookie);
+    h.clock.advanceMinutes(1); // a new 30-second step: the enrolment code cannot be used again
+    const fresh = await code(secret);
+    const byTotp = await post('/api/v1/auth/mfa/verify', { code: fresh }, third.cookie);
     assert.equal(byTotp.statusCode, 200);
+
+    // The same code, seen over a shoulder, does not work a second time.
+    const fourth = await loginAs('admin@haven.local', 'a much better passphrase 42');
+    const replay = await post('/api/v1/auth/mfa/verify', { code: fresh }, fourth.cookie);
+    assert.equal(replay.statusCode, 401);
+    assert.equal(replay.json<Json>().error.code, 'MFA_INVALID_CODE');
   });
 
   it('sets the session cookie HttpOnly and SameSite=Strict, and Secure when configured', async () => {

@@ -29,7 +29,7 @@ export const openHaven = async (config: HavenConfig, options: { migrate?: boolea
       clock: options.clock ?? systemClock,
       newId: randomUUID,
       hasher: argon2PasswordHasher(),
-      totp: otplibTotp(),
+      totp: otplibTotp(options.clock ?? systemClock),
       secretBox: aesSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
       auth: {
         ...DEFAULT_AUTH_SETTINGS,

@@ -92,6 +92,8 @@ export interface UserRecord {
   /** Sealed with the secret box, never the raw secret. */
   totpSecret: string | null;
   totpEnabled: boolean;
+  /** RFC 6238 time step of the last accepted code: a code is never accepted twice. */
+  totpLastStep?: number | null;
   failedLogins: number;
   lockedUntil: string | null;
   disabled: boolean;
@@ -109,6 +111,7 @@ export type UserChanges = Partial<
     | 'mustChangePassword'
     | 'totpSecret'
     | 'totpEnabled'
+    | 'totpLastStep'
     | 'failedLogins'
     | 'lockedUntil'
     | 'disabled'
@@ -188,8 +191,12 @@ export interface PasswordHasher {
 export interface TotpProvider {
   generateSecret(): string;
   keyUri(secret: string, account: string, issuer: string): string;
-  verify(secret: string, code: string): Promise<boolean>;
-  /** For tests and the demo: the code valid now. */
+  /**
+   * The time step the code belongs to, or null when it is wrong. Codes from steps at or before
+   * `afterStep` are refused, so a code seen once (over a shoulder, in a log) cannot be replayed.
+   */
+  verify(secret: string, code: string, afterStep?: number | null): Promise<number | null>;
+  /** For tests: the code valid now. */
   generate(secret: string): Promise<string>;
 }
 

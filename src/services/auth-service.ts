@@ -117,7 +117,12 @@ export const createAuthService = (deps: ServiceDeps) => {
   const checkSecondFactor = async (user: UserRecord, code: string): Promise<'totp' | 'recovery' | null> => {
     if (!user.totpSecret) return null;
     const trimmed = code.trim().replace(/\s/g, '');
-    if (/^\d{6}$/.test(trimmed)) return (await totp.verify(secretBox.open(user.totpSecret), trimmed)) ? 'totp' : null;
+    if (/^\d{6}$/.test(trimmed)) {
+      const step = await totp.verify(secretBox.open(user.totpSecret), trimmed, user.totpLastStep);
+      if (step === null) return null;
+      await store.users.update(user.id, { totpLastStep: step }, nowIso(deps));
+      return 'totp';
+    }
     const used = await store.users.useRecoveryCode(user.id, sha256(normaliseRecoveryCode(code)), nowIso(deps));
     return used ? 'recovery' : null;
   };
@@ -248,13 +253,14 @@ export const createAuthService = (deps: ServiceDeps) => {
       const user = await loadUser(s.user.id);
       if (user.totpEnabled) throw new DomainError('MFA_ALREADY_ENABLED', 'Two-factor authentication is already set up', 409);
       if (!user.totpSecret) throw new DomainError('BAD_REQUEST', 'Start the set-up first', 409);
-      if (!(await totp.verify(secretBox.open(user.totpSecret), code.trim()))) {
+      const step = await totp.verify(secretBox.open(user.totpSecret), code.trim());
+      if (step === null) {
         throw new DomainError('MFA_INVALID_CODE', 'That code is not right. Check the time on your phone and try again.', 400);
       }
       const codes = Array.from({ length: 10 }, newRecoveryCode);
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
-        await tx.users.update(user.id, { totpEnabled: true }, at);
+        await tx.users.update(user.id, { totpEnabled: true, totpLastStep: step }, at);
         await tx.users.replaceRecoveryCodes(user.id, codes.map((c) => sha256(normaliseRecoveryCode(c))));
         await tx.sessions.update(s.session.idHash, { mfaOk: true, lastSeenAt: at });
         await recordAudit(tx, ctxFor(user, ip), at, { action: 'auth.mfa_enrolled', resourceType: 'user', resourceId: user.id });

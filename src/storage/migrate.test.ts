@@ -5,7 +5,7 @@ import { testEngines, withDatabase } from '../../test-support/databases.ts';
 import { newAuditInput } from '../../test-support/factories.ts';
 import { migrateToLatest } from './index.ts';
 
-const MIGRATIONS = ['0001-foundation', '0002-audit-append-only'];
+const MIGRATIONS = ['0001-foundation', '0002-audit-append-only', '0003-totp-last-step'];
 
 const TABLES = [
   'app_user',

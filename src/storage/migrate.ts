@@ -7,10 +7,12 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import type { Database } from './database.ts';
 import * as foundation from './migrations/0001-foundation.ts';
 import { appendOnlyAudit } from './migrations/0002-audit-append-only.ts';
+import * as totpReplay from './migrations/0003-totp-last-step.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
   '0002-audit-append-only': appendOnlyAudit(db.engine),
+  '0003-totp-last-step': totpReplay,
 });
 
 export interface MigrationReport {

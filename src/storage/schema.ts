@@ -63,6 +63,7 @@ export interface UserTable {
   must_change_password: number;
   totp_secret: string | null;
   totp_enabled: number;
+  totp_last_step: number | null;
   failed_logins: number;
   locked_until: string | null;
   disabled: number;
