@@ -41,7 +41,7 @@ export const kyselyUserRepository = (db: Kysely<DB>): UserRepository => {
       mustChangePassword: r.must_change_password === 1,
       totpSecret: r.totp_secret,
       totpEnabled: r.totp_enabled === 1,
-      totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step),
+      totpLastStep: r.totp_last_step,
       failedLogins: r.failed_logins,
       lockedUntil: r.locked_until,
       disabled: r.disabled === 1,
