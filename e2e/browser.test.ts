@@ -71,9 +71,15 @@ describe('web app in Chromium', { skip }, () => {
     await page.getByRole('link', { name: /Import/ }).click();
     await page.getByLabel('CSV file').setInputFiles(path.resolve('test-fixtures/people/clean-mis-export.csv'));
     await page.getByRole('button', { name: 'Check file' }).click();
-    await page.getByText(/29 rows|rows: 29|29 valid/i).first().waitFor();
+    await page
+      .getByText(/29 rows|rows: 29|29 valid/i)
+      .first()
+      .waitFor();
     await page.getByRole('button', { name: /^Import/ }).click();
-    await page.getByText(/created/i).first().waitFor();
+    await page
+      .getByText(/created/i)
+      .first()
+      .waitFor();
     await page.getByRole('link', { name: 'People' }).click();
     const table = page.locator('table', { has: page.locator('caption', { hasText: 'People' }) });
     await table.waitFor();

@@ -31,7 +31,16 @@ describe('haven CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('has --help on every command', () => {
-    for (const args of [['--help'], ['start', '--help'], ['serve', '--help'], ['db', 'migrate', '--help'], ['user', 'add', '--help'], ['import', 'people', '--help'], ['audit', 'verify', '--help'], ['school', 'add', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['serve', '--help'],
+      ['db', 'migrate', '--help'],
+      ['user', 'add', '--help'],
+      ['import', 'people', '--help'],
+      ['audit', 'verify', '--help'],
+      ['school', 'add', '--help'],
+    ]) {
       const r = haven(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: haven/m, args.join(' '));
@@ -50,11 +59,25 @@ describe('haven CLI', () => {
     assert.equal(school.code, 0, school.stderr);
     assert.match(school.stdout, /^created Cedar Primary \(/);
 
-    const dsl = haven(['user', 'add', '--email', 'dsl@cedar.example', '--name', 'Dee Ess', '--role', 'dsl@123456', '--role', 'staff@Cedar Primary']);
+    const dsl = haven([
+      'user',
+      'add',
+      '--email',
+      'dsl@cedar.example',
+      '--name',
+      'Dee Ess',
+      '--role',
+      'dsl@123456',
+      '--role',
+      'staff@Cedar Primary',
+    ]);
     assert.equal(dsl.code, 0, dsl.stderr);
     assert.match(dsl.stdout, /^created dsl@cedar\.example \([0-9a-f-]{36}\)\none-time password: [\w-]{20,}\n$/);
 
-    const piped = haven(['user', 'add', '--email', 'it@cedar.example', '--name', 'Eye Tee', '--role', 'it_manager', '--password-stdin'], 'a long enough password\n');
+    const piped = haven(
+      ['user', 'add', '--email', 'it@cedar.example', '--name', 'Eye Tee', '--role', 'it_manager', '--password-stdin'],
+      'a long enough password\n',
+    );
     assert.equal(piped.code, 0, piped.stderr);
     assert.doesNotMatch(piped.stdout, /password/);
 
@@ -93,7 +116,10 @@ describe('haven CLI', () => {
   });
 
   it('says plainly that the data-plane roles are not built yet', () => {
-    const r = spawnSync(process.execPath, [bin, 'serve', '--role', 'nonsense'], { encoding: 'utf8', env: { ...process.env, HAVEN_DATA_DIR: dataDir } });
+    const r = spawnSync(process.execPath, [bin, 'serve', '--role', 'nonsense'], {
+      encoding: 'utf8',
+      env: { ...process.env, HAVEN_DATA_DIR: dataDir },
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /role must be one of web, dns, proxy, worker/);
   });
@@ -109,7 +135,7 @@ describe('haven CLI', () => {
     assert.throws(() => db.prepare("UPDATE audit_log SET action = 'x' WHERE seq = 3").run(), /append-only/);
     db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
     const original = db.prepare('SELECT detail FROM audit_log WHERE seq = 3').get() as { detail: string | null };
-    db.prepare("UPDATE audit_log SET detail = '{\"fields\":[\"tampered\"]}' WHERE seq = 3").run();
+    db.prepare('UPDATE audit_log SET detail = \'{"fields":["tampered"]}\' WHERE seq = 3').run();
     db.close();
     const altered = haven(['audit', 'verify']);
     assert.equal(altered.code, 1);

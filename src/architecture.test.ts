@@ -59,7 +59,10 @@ describe('dependency rules (DESIGN.md)', () => {
     assert.deepEqual(
       findViolations(
         new Map([
-          ['api/a.ts', "import { can } from '../core/index.ts';\nimport type { Services } from '../services/index.ts';\nimport { x } from './b.ts';"],
+          [
+            'api/a.ts',
+            "import { can } from '../core/index.ts';\nimport type { Services } from '../services/index.ts';\nimport { x } from './b.ts';",
+          ],
           ['app/c.ts', "import { openDatabase } from '../storage/index.ts';"],
           ['core/d.ts', "import { createHash } from 'node:crypto';"],
         ]),
@@ -75,10 +78,17 @@ describe('dependency rules (DESIGN.md)', () => {
         ['services/a.ts', "import { h } from '../../test-support/x.ts';"],
       ]),
     );
-    assert.deepEqual(v.map((x) => x.file), ['services/a.ts']);
+    assert.deepEqual(
+      v.map((x) => x.file),
+      ['services/a.ts'],
+    );
   });
 
   it('reads multi-line and re-export statements', () => {
-    assert.deepEqual(importsOf("import {\n  a,\n  b,\n} from './x.ts';\nexport * from './y.ts';\nexport { z } from \"./z.ts\";"), ['./x.ts', './y.ts', './z.ts']);
+    assert.deepEqual(importsOf("import {\n  a,\n  b,\n} from './x.ts';\nexport * from './y.ts';\nexport { z } from \"./z.ts\";"), [
+      './x.ts',
+      './y.ts',
+      './z.ts',
+    ]);
   });
 });

@@ -20,7 +20,8 @@ export const ALLOWED: Record<ModuleName, readonly ModuleName[]> = {
 };
 
 /** core is pure: no file, network or database I/O. */
-const CORE_FORBIDDEN_PACKAGES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads)$|^(better-sqlite3|pg|kysely|fastify)$/;
+const CORE_FORBIDDEN_PACKAGES =
+  /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads)$|^(better-sqlite3|pg|kysely|fastify)$/;
 
 export interface Violation {
   file: string;

@@ -14,6 +14,10 @@ const newest = (dir: string): number =>
 export const ensureWebBuilt = (): void => {
   const index = 'dist/web/index.html';
   if (existsSync(index) && statSync(index).mtimeMs >= newest('web')) return;
-  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('building the web app failed');
 };

@@ -33,7 +33,11 @@ export const SESSION_COOKIE = 'haven_session';
 const stateError = (state: SessionState): DomainError => {
   switch (state) {
     case 'locked':
-      return new DomainError('SESSION_LOCKED', 'Your session is locked after a period without activity. Enter your password to carry on.', 401);
+      return new DomainError(
+        'SESSION_LOCKED',
+        'Your session is locked after a period without activity. Enter your password to carry on.',
+        401,
+      );
     case 'mfa_required':
       return new DomainError('MFA_REQUIRED', 'Enter the code from your authenticator app first', 403);
     case 'mfa_enrolment_required':

@@ -115,7 +115,12 @@ describe('authentication', () => {
   it('sets the session cookie HttpOnly and SameSite=Strict, and Secure when configured', async () => {
     await h.services.users.create(
       { actor: { userId: '', grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null },
-      { email: 'teacher@test.example', displayName: 'Teacher', grants: [roleGrant('staff', h.schoolA.id)], password: 'teacher password 123' },
+      {
+        email: 'teacher@test.example',
+        displayName: 'Teacher',
+        grants: [roleGrant('staff', h.schoolA.id)],
+        password: 'teacher password 123',
+      },
     );
     const res = await post('/api/v1/auth/login', { email: 'Teacher@Test.Example', password: 'teacher password 123' });
     assert.equal(res.statusCode, 200);
@@ -128,7 +133,11 @@ describe('authentication', () => {
 
     const { buildApi } = await import('./index.ts');
     const secureApp = await buildApi({ services: h.services, version: 't', healthCheck: () => Promise.resolve(), secureCookies: true });
-    const sres = await secureApp.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'teacher@test.example', password: 'teacher password 123' } });
+    const sres = await secureApp.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'teacher@test.example', password: 'teacher password 123' },
+    });
     assert.match(String([sres.headers['set-cookie']].flat()[0]), /Secure/);
     await secureApp.close();
   });
@@ -148,11 +157,21 @@ describe('authentication', () => {
       assert.equal(res.statusCode, 401);
       assert.equal(res.json<Json>().error.message, 'Email or password is not right');
     }
-    const locked = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'office@test.example', password: 'office password 123' }, remoteAddress: '10.0.1.1' });
+    const locked = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'office@test.example', password: 'office password 123' },
+      remoteAddress: '10.0.1.1',
+    });
     assert.equal(locked.statusCode, 423);
     assert.equal(locked.json<Json>().error.code, 'ACCOUNT_LOCKED');
     h.clock.advanceMinutes(16);
-    const ok = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'office@test.example', password: 'office password 123' }, remoteAddress: '10.0.1.2' });
+    const ok = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'office@test.example', password: 'office password 123' },
+      remoteAddress: '10.0.1.2',
+    });
     assert.equal(ok.statusCode, 200);
     const entries = await h.db.store.audit.list({ action: 'auth.account_locked', limit: 10 });
     assert.equal(entries.length, 1);
@@ -161,7 +180,12 @@ describe('authentication', () => {
   it('throttles logins from one address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const res = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: `x${i}@test.example`, password: 'nope' }, remoteAddress: '192.0.2.99' });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: `x${i}@test.example`, password: 'nope' },
+        remoteAddress: '192.0.2.99',
+      });
       statuses.push(res.statusCode);
       if (res.statusCode === 429) assert.equal(res.json<Json>().error.code, 'RATE_LIMITED');
     }
@@ -207,7 +231,11 @@ describe('authentication', () => {
 
   it('ends sessions on log out, after their lifetime, and when an admin resets the password', async () => {
     const admin = await h.sessionFor([roleGrant('admin', null)]);
-    const created = await post('/api/v1/users', { email: 'dsl@test.example', displayName: 'Dee Ess', grants: [{ role: 'dsl', schoolId: h.schoolA.id }] }, admin.cookie);
+    const created = await post(
+      '/api/v1/users',
+      { email: 'dsl@test.example', displayName: 'Dee Ess', grants: [{ role: 'dsl', schoolId: h.schoolA.id }] },
+      admin.cookie,
+    );
     assert.equal(created.statusCode, 201, created.body);
     const { user, temporaryPassword } = created.json<Json>();
     assert.equal(user.mustChangePassword, true);
@@ -236,7 +264,12 @@ describe('authentication', () => {
     const created = await post('/api/v1/users', { email: 'leaver@test.example', displayName: 'Leaver', grants: [] }, admin.cookie);
     const { user, temporaryPassword } = created.json<Json>();
     const s = await loginAs('leaver@test.example', temporaryPassword);
-    const disabled = await h.app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, payload: { disabled: true }, headers: { cookie: admin.cookie } });
+    const disabled = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${user.id}`,
+      payload: { disabled: true },
+      headers: { cookie: admin.cookie },
+    });
     assert.equal(disabled.statusCode, 200);
     assert.equal((await get('/api/v1/auth/session', s.cookie)).statusCode, 401);
     const again = await post('/api/v1/auth/login', { email: 'leaver@test.example', password: temporaryPassword });
@@ -247,7 +280,16 @@ describe('authentication', () => {
   it('records logins and failures in the audit log without passwords', async () => {
     const entries = await h.db.store.audit.list({ limit: 500 });
     const actions = new Set(entries.map((e) => e.action));
-    for (const a of ['auth.login', 'auth.login_failed', 'auth.mfa_enrolled', 'auth.mfa_verified', 'auth.session_locked', 'auth.session_unlocked', 'auth.logout', 'user.password_reset']) {
+    for (const a of [
+      'auth.login',
+      'auth.login_failed',
+      'auth.mfa_enrolled',
+      'auth.mfa_verified',
+      'auth.session_locked',
+      'auth.session_unlocked',
+      'auth.logout',
+      'user.password_reset',
+    ]) {
       assert.ok(actions.has(a), `audit has ${a}`);
     }
     const text = JSON.stringify(entries);

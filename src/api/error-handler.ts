@@ -30,10 +30,21 @@ export const errorHandler = (error: FastifyError | DomainError | Error, request:
   if (fe.validation) {
     const details = fe.validation.map((v) => ({
       path: v.instancePath || (v.params && 'additionalProperty' in v.params ? `/${String(v.params.additionalProperty)}` : ''),
-      message: v.keyword === 'additionalProperties' ? `unknown field "${String((v.params as { additionalProperty?: string }).additionalProperty)}"` : (v.message ?? 'is invalid'),
+      message:
+        v.keyword === 'additionalProperties'
+          ? `unknown field "${String((v.params as { additionalProperty?: string }).additionalProperty)}"`
+          : (v.message ?? 'is invalid'),
     }));
     const where = fe.validationContext ?? 'request';
-    return reply.status(400).send(body('VALIDATION_FAILED', `The ${where} is not valid: ${details.map((d) => `${d.path || where} ${d.message}`).join('; ')}`, details));
+    return reply
+      .status(400)
+      .send(
+        body(
+          'VALIDATION_FAILED',
+          `The ${where} is not valid: ${details.map((d) => `${d.path || where} ${d.message}`).join('; ')}`,
+          details,
+        ),
+      );
   }
   if (fe.code && fastifyCodes[fe.code]) {
     const [status, code, message] = fastifyCodes[fe.code]!;

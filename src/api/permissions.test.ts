@@ -45,7 +45,11 @@ describe('every route × every role', () => {
       .filter((r) => r.url.startsWith('/api/v1/'))
       .sort((a, b) => Number(isLogout(a)) - Number(isLogout(b)));
     const admin = await h.sessionFor([roleGrant('admin', null)]);
-    const group = await h.services.groups.create({ actor: { userId: admin.userId, grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null }, h.schoolA.id, 'Art Club');
+    const group = await h.services.groups.create(
+      { actor: { userId: admin.userId, grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null },
+      h.schoolA.id,
+      'Art Club',
+    );
     const target = await h.sessionFor([roleGrant('staff', h.schoolA.id)]);
     ids = { schoolId: h.schoolA.id, personId: h.pupilA.id, groupId: group.id, userId: target.userId };
   });
@@ -55,7 +59,12 @@ describe('every route × every role', () => {
 
   // Each caller from its own address: the per-address throttles on login steps are tested elsewhere.
   let callers = 0;
-  const call = (route: RouteInfo, cookie: string | undefined, params: Record<string, string>, remoteAddress = `10.1.${++callers % 250}.1`) => {
+  const call = (
+    route: RouteInfo,
+    cookie: string | undefined,
+    params: Record<string, string>,
+    remoteAddress = `10.1.${++callers % 250}.1`,
+  ) => {
     const sample = SAMPLES[`${route.method} ${route.url}`] ?? {};
     const body = JSON.parse(JSON.stringify(sample.body ?? null)?.replace('PERSON', params.personId ?? '') ?? 'null') as unknown;
     return h.app.inject({
@@ -79,7 +88,10 @@ describe('every route × every role', () => {
         continue;
       }
       assert.ok(PERMISSIONS[r.access.resource], `${r.method} ${r.url}: resource ${r.access.resource} is not in the table`);
-      assert.ok(rolesAllowed(r.access.action, r.access.resource).length > 0, `${r.method} ${r.url}: ${r.access.resource}:${r.access.action} allows no role`);
+      assert.ok(
+        rolesAllowed(r.access.action, r.access.resource).length > 0,
+        `${r.method} ${r.url}: ${r.access.resource}:${r.access.action} allows no role`,
+      );
     }
   });
 

@@ -92,7 +92,9 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
 
   // Only JSON (and CSV for the importer) is accepted: a cross-site HTML form cannot post either.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(['text/csv', 'application/csv', 'application/vnd.ms-excel'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'application/csv', 'application/vnd.ms-excel'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
@@ -103,12 +105,17 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   });
   await app.register(fastifyRateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) => new DomainError('RATE_LIMITED', `Too many attempts: try again in ${Math.ceil(ctx.ttl / 1000)} seconds`, 429),
+    errorResponseBuilder: (_req, ctx) =>
+      new DomainError('RATE_LIMITED', `Too many attempts: try again in ${Math.ceil(ctx.ttl / 1000)} seconds`, 429),
   });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Haven API', version: options.version, description: 'Online safety for UK schools: people, roles, audit, filtering, monitoring and safeguarding records.' },
+      info: {
+        title: 'Haven API',
+        version: options.version,
+        description: 'Online safety for UK schools: people, roles, audit, filtering, monitoring and safeguarding records.',
+      },
       components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'haven_session' } } },
       security: [{ session: [] }],
     },
@@ -165,7 +172,9 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
     if (request.method === 'GET' && !request.url.startsWith('/api/') && indexHtml) {
       return reply.type('text/html; charset=utf-8').send(indexHtml);
     }
-    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` } });
+    return reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` } });
   });
   return app;
 };

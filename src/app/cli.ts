@@ -28,9 +28,13 @@ const withHaven = async <T>(fn: (haven: Haven) => Promise<T>): Promise<T> => {
 };
 
 const parseProcessRoles = (value: string, previous: ProcessRole[] = []): ProcessRole[] => {
-  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const r of roles) {
-    if (!(ROLES_OF_PROCESS as readonly string[]).includes(r)) throw new InvalidArgumentError(`role must be one of ${ROLES_OF_PROCESS.join(', ')}`);
+    if (!(ROLES_OF_PROCESS as readonly string[]).includes(r))
+      throw new InvalidArgumentError(`role must be one of ${ROLES_OF_PROCESS.join(', ')}`);
   }
   return [...previous, ...(roles as ProcessRole[])];
 };
@@ -65,7 +69,9 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     const web = await startWebServer(haven);
     closers.push(web.close);
     out('');
-    out(`Haven ${packageVersion()} is running (${haven.db.engine === 'sqlite' ? `SQLite at ${haven.db.describe}` : `PostgreSQL ${haven.db.describe}`}).`);
+    out(
+      `Haven ${packageVersion()} is running (${haven.db.engine === 'sqlite' ? `SQLite at ${haven.db.describe}` : `PostgreSQL ${haven.db.describe}`}).`,
+    );
     out(`  Web app:    ${web.url}`);
     for (const line of adminLine) out(line);
   }
@@ -89,7 +95,12 @@ const parseGrant = (value: string, previous: string[] = []) => [...previous, val
 const resolveSchoolId = async (haven: Haven, ref: string): Promise<string> => {
   const schools = await haven.services.deps.store.tenancy.listSchools('all');
   const match = schools.find((s) => s.id === ref || s.urn === ref || s.name.toLowerCase() === ref.toLowerCase());
-  if (!match) throw new DomainError('SCHOOL_NOT_FOUND', `No school matches "${ref}" (give its id, URN or exact name). Schools: ${schools.map((s) => s.name).join(', ') || 'none'}`, 404);
+  if (!match)
+    throw new DomainError(
+      'SCHOOL_NOT_FOUND',
+      `No school matches "${ref}" (give its id, URN or exact name). Schools: ${schools.map((s) => s.name).join(', ') || 'none'}`,
+      404,
+    );
   return match.id;
 };
 
@@ -108,7 +119,9 @@ export const buildCli = (): Command => {
 
   program
     .command('start')
-    .description('run every role in one process (web app and API, DNS filter, proxy, worker) on the embedded database or HAVEN_DATABASE_URL')
+    .description(
+      'run every role in one process (web app and API, DNS filter, proxy, worker) on the embedded database or HAVEN_DATABASE_URL',
+    )
     .option('--no-demo', 'do not seed the demo school when the database is empty')
     .action(async (opts: { demo: boolean }) => serve(ROLES_OF_PROCESS, { demo: opts.demo, announce: true }));
 
@@ -173,7 +186,12 @@ export const buildCli = (): Command => {
           grants.push({ role, schoolId: school ? await resolveSchoolId(haven, school) : null });
         }
         const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
-        const result = await haven.services.users.create(systemContext('cli'), { email: opts.email, displayName: opts.name, grants, password });
+        const result = await haven.services.users.create(systemContext('cli'), {
+          email: opts.email,
+          displayName: opts.name,
+          grants,
+          password,
+        });
         out(`created ${result.user.email} (${result.user.id})`);
         if (result.temporaryPassword) out(`one-time password: ${result.temporaryPassword}`);
       });
@@ -182,7 +200,9 @@ export const buildCli = (): Command => {
   const importCmd = program.command('import').description('import data');
   importCmd
     .command('people')
-    .description('import pupils, staff, parents and governors from a MIS CSV export; nothing is imported if any row is bad, unless --skip-invalid')
+    .description(
+      'import pupils, staff, parents and governors from a MIS CSV export; nothing is imported if any row is bad, unless --skip-invalid',
+    )
     .argument('<file>', 'CSV file')
     .requiredOption('--school <school>', 'school id, URN or exact name')
     .option('--dry-run', 'check the file and report, changing nothing')

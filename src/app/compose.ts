@@ -20,7 +20,10 @@ export interface Haven {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-export const openHaven = async (config: HavenConfig, options: { migrate?: boolean; clock?: Clock; sqliteFile?: string } = {}): Promise<Haven> => {
+export const openHaven = async (
+  config: HavenConfig,
+  options: { migrate?: boolean; clock?: Clock; sqliteFile?: string } = {},
+): Promise<Haven> => {
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteFile: options.sqliteFile });
   try {
     if (options.migrate !== false) await migrateToLatest(db);

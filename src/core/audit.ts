@@ -65,10 +65,7 @@ export type ChainProblem =
  * Checks a run of entries in sequence order. `prev` is the entry before the run (null at the
  * start of the log). Returns the first problem, or null.
  */
-export const findChainProblem = (
-  entries: readonly AuditEntry[],
-  prev: { seq: number; hash: string } | null,
-): ChainProblem | null => {
+export const findChainProblem = (entries: readonly AuditEntry[], prev: { seq: number; hash: string } | null): ChainProblem | null => {
   let expectedSeq = prev ? prev.seq + 1 : 1;
   let prevHash = prev ? prev.hash : GENESIS_HASH;
   for (const e of entries) {

@@ -46,14 +46,10 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (code: ErrorCode, what: string): DomainError =>
-  new DomainError(code, `${what} was not found`, 404);
+export const notFound = (code: ErrorCode, what: string): DomainError => new DomainError(code, `${what} was not found`, 404);
 
-export const forbidden = (message = 'You do not have permission to do that'): DomainError =>
-  new DomainError('FORBIDDEN', message, 403);
+export const forbidden = (message = 'You do not have permission to do that'): DomainError => new DomainError('FORBIDDEN', message, 403);
 
-export const conflict = (code: ErrorCode, message: string): DomainError =>
-  new DomainError(code, message, 409);
+export const conflict = (code: ErrorCode, message: string): DomainError => new DomainError(code, message, 409);
 
-export const invalid = (message: string, details?: unknown): DomainError =>
-  new DomainError('VALIDATION_FAILED', message, 400, details);
+export const invalid = (message: string, details?: unknown): DomainError => new DomainError('VALIDATION_FAILED', message, 400, details);

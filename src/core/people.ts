@@ -52,8 +52,7 @@ export const keyStageOf = (year: YearGroup): string => {
   return 'KS5';
 };
 
-export const yearGroupName = (year: YearGroup): string =>
-  year === 'N' ? 'Nursery' : year === 'R' ? 'Reception' : `Year ${year}`;
+export const yearGroupName = (year: YearGroup): string => (year === 'N' ? 'Nursery' : year === 'R' ? 'Reception' : `Year ${year}`);
 
 /** Accepts "7", "Y7", "Year 7", "yr7", "R", "Reception", "N", "Nursery". */
 export const parseYearGroup = (raw: string): YearGroup | null => {

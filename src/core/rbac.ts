@@ -7,15 +7,7 @@ import { ROLES, type Role, type RoleGrant } from './roles.ts';
 
 export type Action = 'read' | 'create' | 'update' | 'import' | 'reset_password' | 'verify';
 
-export type ResourceType =
-  | 'account'
-  | 'trust'
-  | 'school'
-  | 'person'
-  | 'group'
-  | 'user'
-  | 'audit'
-  | 'dashboard';
+export type ResourceType = 'account' | 'trust' | 'school' | 'person' | 'group' | 'user' | 'audit' | 'dashboard';
 
 const everyone: readonly Role[] = ROLES;
 /** Everyone who works at the school and may need to find a pupil or colleague by name. */
@@ -57,14 +49,11 @@ export interface Resource {
   schoolId?: string | null | undefined;
 }
 
-export const rolesAllowed = (action: Action, type: ResourceType): readonly Role[] =>
-  PERMISSIONS[type][action] ?? [];
+export const rolesAllowed = (action: Action, type: ResourceType): readonly Role[] => PERMISSIONS[type][action] ?? [];
 
 /** The roles an actor holds that apply to a resource: grants for its school and trust-wide grants. */
 export const rolesFor = (actor: Actor, resource: Resource): Role[] =>
-  actor.grants
-    .filter((g) => resource.schoolId == null || g.schoolId === null || g.schoolId === resource.schoolId)
-    .map((g) => g.role);
+  actor.grants.filter((g) => resource.schoolId == null || g.schoolId === null || g.schoolId === resource.schoolId).map((g) => g.role);
 
 export const can = (actor: Actor, action: Action, resource: Resource): boolean => {
   const allowed = rolesAllowed(action, resource.type);

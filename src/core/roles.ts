@@ -47,14 +47,7 @@ export const ROLE_LABELS: Record<Role, string> = {
  * headteacher and admin; DPO and trust lead are added because they reach the audit log and
  * cross-school data (docs/decisions/0003-mfa-roles.md).
  */
-export const MFA_REQUIRED_ROLES: ReadonlySet<Role> = new Set<Role>([
-  'admin',
-  'dsl',
-  'deputy_dsl',
-  'headteacher',
-  'dpo',
-  'trust_lead',
-]);
+export const MFA_REQUIRED_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'dsl', 'deputy_dsl', 'headteacher', 'dpo', 'trust_lead']);
 
 export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
@@ -64,5 +57,4 @@ export interface RoleGrant {
   schoolId: string | null;
 }
 
-export const requiresMfa = (grants: readonly RoleGrant[]): boolean =>
-  grants.some((g) => MFA_REQUIRED_ROLES.has(g.role));
+export const requiresMfa = (grants: readonly RoleGrant[]): boolean => grants.some((g) => MFA_REQUIRED_ROLES.has(g.role));

@@ -45,7 +45,11 @@ export const createAuditService = (deps: ServiceDeps) => {
               : problem.kind === 'broken-link'
                 ? `entry ${problem.seq} does not link to the entry before it`
                 : `entry ${problem.seq} was altered after it was written`;
-          return { ok: false, checked: checked + batch.findIndex((e) => e.seq === problem.seq), problem: { seq: problem.seq, kind: problem.kind, message } };
+          return {
+            ok: false,
+            checked: checked + batch.findIndex((e) => e.seq === problem.seq),
+            problem: { seq: problem.seq, kind: problem.kind, message },
+          };
         }
         checked += batch.length;
         const last = batch.at(-1)!;
@@ -55,7 +59,11 @@ export const createAuditService = (deps: ServiceDeps) => {
       const headSeq = head?.seq ?? 0;
       if (headSeq !== (prev?.seq ?? 0) || (prev && head && head.hash !== prev.hash)) {
         const seq = Math.min(headSeq, prev?.seq ?? 0) + 1;
-        return { ok: false, checked, problem: { seq, kind: 'missing-entry', message: `the log ends at entry ${prev?.seq ?? 0} but ${headSeq} entries were written` } };
+        return {
+          ok: false,
+          checked,
+          problem: { seq, kind: 'missing-entry', message: `the log ends at entry ${prev?.seq ?? 0} but ${headSeq} entries were written` },
+        };
       }
       return { ok: true, checked, problem: null };
     },

@@ -235,7 +235,12 @@ export const createAuthService = (deps: ServiceDeps) => {
       await store.transaction(async (tx) => {
         await tx.sessions.update(s.session.idHash, { mfaOk: true, lastSeenAt: at });
         await tx.users.update(user.id, { failedLogins: 0 }, at);
-        await recordAudit(tx, ctxFor(user, ip), at, { action: `auth.mfa_verified`, resourceType: 'user', resourceId: user.id, detail: { method: how } });
+        await recordAudit(tx, ctxFor(user, ip), at, {
+          action: `auth.mfa_verified`,
+          resourceType: 'user',
+          resourceId: user.id,
+          detail: { method: how },
+        });
       });
       return view(user, { ...s.session, mfaOk: true, lastSeenAt: at });
     },
@@ -261,7 +266,10 @@ export const createAuthService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         await tx.users.update(user.id, { totpEnabled: true, totpLastStep: step }, at);
-        await tx.users.replaceRecoveryCodes(user.id, codes.map((c) => sha256(normaliseRecoveryCode(c))));
+        await tx.users.replaceRecoveryCodes(
+          user.id,
+          codes.map((c) => sha256(normaliseRecoveryCode(c))),
+        );
         await tx.sessions.update(s.session.idHash, { mfaOk: true, lastSeenAt: at });
         await recordAudit(tx, ctxFor(user, ip), at, { action: 'auth.mfa_enrolled', resourceType: 'user', resourceId: user.id });
       });
@@ -300,7 +308,8 @@ export const createAuthService = (deps: ServiceDeps) => {
       }
       const problem = passwordProblem(next, user.email);
       if (problem) throw new DomainError('PASSWORD_TOO_WEAK', problem, 400);
-      if (await hasher.verify(user.passwordHash, next)) throw new DomainError('PASSWORD_TOO_WEAK', 'Choose a password you have not used here', 400);
+      if (await hasher.verify(user.passwordHash, next))
+        throw new DomainError('PASSWORD_TOO_WEAK', 'Choose a password you have not used here', 400);
       const at = nowIso(deps);
       const hash = await hasher.hash(next);
       await store.transaction(async (tx) => {

@@ -9,8 +9,58 @@ import { nowIso, systemContext, type ServiceDeps } from './context.ts';
 import { syncManagedGroups } from './managed-groups.ts';
 import { createTenancyService } from './tenancy-service.ts';
 
-const FIRST = ['Amara', 'Oliver', 'Isla', 'Mohammed', 'Freya', 'Jacob', 'Zofia', 'Noah', 'Aisha', 'Harry', 'Mia', 'Leo', 'Priya', 'George', 'Ella', 'Kacper', 'Grace', 'Yusuf', 'Lily', 'Arthur', 'Sienna', 'Theo', 'Maryam', 'Alfie'];
-const LAST = ['Adeyemi', 'Brown', 'Chowdhury', 'Davies', 'Evans', 'Fraser', 'Green', 'Hussain', 'Iqbal', 'Jones', 'Kowalski', 'Lewis', 'Mensah', 'Nowak', 'Okafor', 'Patel', 'Quinn', 'Roberts', 'Smith', 'Taylor', 'Usman', 'Walker', 'Williams', 'Young'];
+const FIRST = [
+  'Amara',
+  'Oliver',
+  'Isla',
+  'Mohammed',
+  'Freya',
+  'Jacob',
+  'Zofia',
+  'Noah',
+  'Aisha',
+  'Harry',
+  'Mia',
+  'Leo',
+  'Priya',
+  'George',
+  'Ella',
+  'Kacper',
+  'Grace',
+  'Yusuf',
+  'Lily',
+  'Arthur',
+  'Sienna',
+  'Theo',
+  'Maryam',
+  'Alfie',
+];
+const LAST = [
+  'Adeyemi',
+  'Brown',
+  'Chowdhury',
+  'Davies',
+  'Evans',
+  'Fraser',
+  'Green',
+  'Hussain',
+  'Iqbal',
+  'Jones',
+  'Kowalski',
+  'Lewis',
+  'Mensah',
+  'Nowak',
+  'Okafor',
+  'Patel',
+  'Quinn',
+  'Roberts',
+  'Smith',
+  'Taylor',
+  'Usman',
+  'Walker',
+  'Williams',
+  'Young',
+];
 const YEARS: YearGroup[] = ['R', '1', '2', '3', '4', '5', '6'];
 const STAFF: [string, string, string][] = [
   ['Helen', 'Marsh', 'Headteacher'],
@@ -80,13 +130,37 @@ export const seedDemoSchool = async (deps: ServiceDeps): Promise<{ schoolId: str
       await tx.people.link(parent.id, pupil.id, at);
     }
     for (const [i, [first, last, role]] of STAFF.entries()) {
-      await add({ kind: 'staff', upn: null, firstName: first, lastName: last, yearGroup: null, dateOfBirth: null, email: `staff${i + 1}@oakfield.example.org`, staffRole: role });
+      await add({
+        kind: 'staff',
+        upn: null,
+        firstName: first,
+        lastName: last,
+        yearGroup: null,
+        dateOfBirth: null,
+        email: `staff${i + 1}@oakfield.example.org`,
+        staffRole: role,
+      });
     }
-    await add({ kind: 'governor', upn: null, firstName: 'Ruth', lastName: 'Ellison', yearGroup: null, dateOfBirth: null, email: 'chair@oakfield.example.org', staffRole: 'Chair of governors' });
+    await add({
+      kind: 'governor',
+      upn: null,
+      firstName: 'Ruth',
+      lastName: 'Ellison',
+      yearGroup: null,
+      dateOfBirth: null,
+      email: 'chair@oakfield.example.org',
+      staffRole: 'Chair of governors',
+    });
     const club = deps.newId();
     await tx.groups.create({ id: club, schoolId: school.id, name: 'Eco Club', kind: 'custom', managed: false, createdAt: at });
     for (const p of pupils.filter((_, i) => i % 4 === 0)) await tx.groups.addMember(club, p.id);
-    await recordAudit(tx, ctx, at, { action: 'demo.seeded', resourceType: 'school', resourceId: school.id, schoolId: school.id, detail: { pupils: pupils.length } });
+    await recordAudit(tx, ctx, at, {
+      action: 'demo.seeded',
+      resourceType: 'school',
+      resourceId: school.id,
+      schoolId: school.id,
+      detail: { pupils: pupils.length },
+    });
   });
   return { schoolId: school.id, created: true };
 };

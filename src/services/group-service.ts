@@ -23,7 +23,8 @@ export const createGroupService = (deps: ServiceDeps) => {
     return g;
   };
   const requireCustom = (g: Group) => {
-    if (g.managed) throw new DomainError('CONFLICT', `"${g.name}" is kept in step with people's records and cannot be changed by hand`, 409);
+    if (g.managed)
+      throw new DomainError('CONFLICT', `"${g.name}" is kept in step with people's records and cannot be changed by hand`, 409);
   };
   const assertFreeName = async (schoolId: string, name: string, selfId?: string) => {
     const other = await store.groups.findByName(schoolId, name);
@@ -58,7 +59,13 @@ export const createGroupService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         await tx.groups.rename(groupId, clean);
-        await recordAudit(tx, ctx, at, { action: 'group.updated', resourceType: 'group', resourceId: groupId, schoolId, detail: { fields: ['name'] } });
+        await recordAudit(tx, ctx, at, {
+          action: 'group.updated',
+          resourceType: 'group',
+          resourceId: groupId,
+          schoolId,
+          detail: { fields: ['name'] },
+        });
       });
       return { ...group, name: clean };
     },
@@ -71,7 +78,13 @@ export const createGroupService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         if (await tx.groups.addMember(groupId, personId)) {
-          await recordAudit(tx, ctx, at, { action: 'group.member_added', resourceType: 'group', resourceId: groupId, schoolId, detail: { personId } });
+          await recordAudit(tx, ctx, at, {
+            action: 'group.member_added',
+            resourceType: 'group',
+            resourceId: groupId,
+            schoolId,
+            detail: { personId },
+          });
         }
       });
       return requireGroup(schoolId, groupId);
@@ -83,7 +96,13 @@ export const createGroupService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         if (await tx.groups.removeMember(groupId, personId)) {
-          await recordAudit(tx, ctx, at, { action: 'group.member_removed', resourceType: 'group', resourceId: groupId, schoolId, detail: { personId } });
+          await recordAudit(tx, ctx, at, {
+            action: 'group.member_removed',
+            resourceType: 'group',
+            resourceId: groupId,
+            schoolId,
+            detail: { personId },
+          });
         }
       });
       return requireGroup(schoolId, groupId);

@@ -3,15 +3,7 @@
  * family links), add, correct and mark as left. People are never deleted here: a pupil who
  * leaves is marked as left so what was recorded about them stays intact.
  */
-import {
-  DomainError,
-  invalid,
-  notFound,
-  validatePerson,
-  type Person,
-  type PersonKind,
-  type PersonQuery,
-} from '../core/index.ts';
+import { DomainError, invalid, notFound, validatePerson, type Person, type PersonKind, type PersonQuery } from '../core/index.ts';
 import { recordAudit } from './audit-recorder.ts';
 import { nowIso, type RequestContext, type ServiceDeps } from './context.ts';
 import { syncManagedGroups } from './managed-groups.ts';
@@ -53,19 +45,28 @@ export const createPeopleService = (deps: ServiceDeps) => {
       deps.clock.now(),
     );
     if (!result.person || result.errors.length > 0) {
-      throw invalid(result.errors.map((e) => e.message).join('; ') || 'Invalid person', result.errors.map((e) => ({ path: `/${e.field}`, message: e.message })));
+      throw invalid(
+        result.errors.map((e) => e.message).join('; ') || 'Invalid person',
+        result.errors.map((e) => ({ path: `/${e.field}`, message: e.message })),
+      );
     }
     return result.person;
   };
 
-  const assertUnique = async (schoolId: string, fields: { upn: string | null; email: string | null; kind: PersonKind }, selfId?: string) => {
+  const assertUnique = async (
+    schoolId: string,
+    fields: { upn: string | null; email: string | null; kind: PersonKind },
+    selfId?: string,
+  ) => {
     if (fields.upn) {
       const other = await store.people.findByUpn(schoolId, fields.upn);
-      if (other && other.id !== selfId) throw new DomainError('UPN_TAKEN', `UPN ${fields.upn} already belongs to ${other.firstName} ${other.lastName}`, 409);
+      if (other && other.id !== selfId)
+        throw new DomainError('UPN_TAKEN', `UPN ${fields.upn} already belongs to ${other.firstName} ${other.lastName}`, 409);
     }
     if (fields.email) {
       const other = await store.people.findByEmail(schoolId, fields.kind, fields.email);
-      if (other && other.id !== selfId) throw new DomainError('EMAIL_TAKEN', `Another ${fields.kind} at this school already uses ${fields.email}`, 409);
+      if (other && other.id !== selfId)
+        throw new DomainError('EMAIL_TAKEN', `Another ${fields.kind} at this school already uses ${fields.email}`, 409);
     }
   };
 
@@ -95,7 +96,13 @@ export const createPeopleService = (deps: ServiceDeps) => {
       await store.transaction(async (tx) => {
         await tx.people.create(person);
         await syncManagedGroups(tx, person, at, deps.newId);
-        await recordAudit(tx, ctx, at, { action: 'person.created', resourceType: 'person', resourceId: person.id, schoolId, detail: { kind: person.kind } });
+        await recordAudit(tx, ctx, at, {
+          action: 'person.created',
+          resourceType: 'person',
+          resourceId: person.id,
+          schoolId,
+          detail: { kind: person.kind },
+        });
       });
       return person;
     },

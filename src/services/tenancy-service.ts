@@ -48,7 +48,12 @@ export const createTenancyService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         await tx.tenancy.renameTrust(trust.id, clean, at);
-        await recordAudit(tx, ctx, at, { action: 'trust.updated', resourceType: 'trust', resourceId: trust.id, detail: { fields: ['name'] } });
+        await recordAudit(tx, ctx, at, {
+          action: 'trust.updated',
+          resourceType: 'trust',
+          resourceId: trust.id,
+          detail: { fields: ['name'] },
+        });
       });
       return { ...trust, name: clean };
     },
@@ -77,7 +82,13 @@ export const createTenancyService = (deps: ServiceDeps) => {
       const at = nowIso(deps);
       await store.transaction(async (tx) => {
         await tx.tenancy.updateSchool(id, changes, at);
-        await recordAudit(tx, ctx, at, { action: 'school.updated', resourceType: 'school', resourceId: id, schoolId: id, detail: { fields: Object.keys(changes) } });
+        await recordAudit(tx, ctx, at, {
+          action: 'school.updated',
+          resourceType: 'school',
+          resourceId: id,
+          schoolId: id,
+          detail: { fields: Object.keys(changes) },
+        });
       });
       return { ...school, ...changes, updatedAt: at };
     },

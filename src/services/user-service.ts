@@ -73,7 +73,12 @@ export const createUserService = (deps: ServiceDeps) => {
      */
     async create(
       ctx: RequestContext,
-      input: { email: string; displayName: string; grants: readonly { role: string; schoolId: string | null }[]; password?: string | undefined },
+      input: {
+        email: string;
+        displayName: string;
+        grants: readonly { role: string; schoolId: string | null }[];
+        password?: string | undefined;
+      },
     ) {
       const email = input.email.trim().toLowerCase();
       if (!isEmail(email)) throw invalid('That is not a valid email address');
@@ -102,7 +107,12 @@ export const createUserService = (deps: ServiceDeps) => {
       };
       await store.transaction(async (tx) => {
         await tx.users.create(user);
-        await recordAudit(tx, ctx, at, { action: 'user.created', resourceType: 'user', resourceId: user.id, detail: { roles: grants.map(grantKey) } });
+        await recordAudit(tx, ctx, at, {
+          action: 'user.created',
+          resourceType: 'user',
+          resourceId: user.id,
+          detail: { roles: grants.map(grantKey) },
+        });
       });
       return { user: summariseUser(user), temporaryPassword: temporary ? password : null };
     },
@@ -110,7 +120,11 @@ export const createUserService = (deps: ServiceDeps) => {
     async update(
       ctx: RequestContext,
       id: string,
-      input: { displayName?: string | undefined; grants?: readonly { role: string; schoolId: string | null }[] | undefined; disabled?: boolean | undefined },
+      input: {
+        displayName?: string | undefined;
+        grants?: readonly { role: string; schoolId: string | null }[] | undefined;
+        disabled?: boolean | undefined;
+      },
     ) {
       const user = await requireUser(id);
       const changes: Parameters<typeof store.users.update>[1] = {};
@@ -148,7 +162,13 @@ export const createUserService = (deps: ServiceDeps) => {
       await store.transaction(async (tx) => {
         await tx.users.update(
           id,
-          { passwordHash: hash, mustChangePassword: true, failedLogins: 0, lockedUntil: null, ...(resetTwoFactor && { totpEnabled: false, totpSecret: null }) },
+          {
+            passwordHash: hash,
+            mustChangePassword: true,
+            failedLogins: 0,
+            lockedUntil: null,
+            ...(resetTwoFactor && { totpEnabled: false, totpSecret: null }),
+          },
           at,
         );
         if (resetTwoFactor) await tx.users.replaceRecoveryCodes(id, []);

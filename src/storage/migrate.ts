@@ -21,7 +21,12 @@ export interface MigrationReport {
 
 export const migrateToLatest = async (db: Database): Promise<MigrationReport> => {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrationsFor(db)) };
-  const migrator = new Migrator({ db: db.kysely, provider, migrationTableName: 'haven_migration', migrationLockTableName: 'haven_migration_lock' });
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider,
+    migrationTableName: 'haven_migration',
+    migrationLockTableName: 'haven_migration_lock',
+  });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

@@ -138,4 +138,3 @@ export interface DB {
   audit_head: AuditHeadTable;
   meta: MetaTable;
 }
-

@@ -192,7 +192,7 @@ export const fieldErrorsOf = (e: unknown): Record<string, string> => {
     if (!item || typeof item !== 'object') continue;
     const { path, message } = item as { path?: unknown; message?: unknown };
     if (typeof message !== 'string') continue;
-    const key = typeof path === 'string' ? path.replace(/^\//, '').split(/[/.]/).filter(Boolean).pop() ?? '' : '';
+    const key = typeof path === 'string' ? (path.replace(/^\//, '').split(/[/.]/).filter(Boolean).pop() ?? '') : '';
     if (key && !out[key]) out[key] = message;
   }
   return out;

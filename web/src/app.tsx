@@ -231,9 +231,7 @@ function Routes({ route }: { route: Route }) {
       );
     case 'groups':
       return (
-        <Guard ability="group:read">
-          {second === undefined ? <GroupsPage /> : <GroupDetailPage key={second} groupId={second} />}
-        </Guard>
+        <Guard ability="group:read">{second === undefined ? <GroupsPage /> : <GroupDetailPage key={second} groupId={second} />}</Guard>
       );
     case 'users':
       return second ? (

@@ -42,7 +42,12 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
       },
     },
     async (request, reply) => {
-      const { token, session } = await services.auth.login(request.body.email, request.body.password, request.ip, request.headers['user-agent'] ?? null);
+      const { token, session } = await services.auth.login(
+        request.body.email,
+        request.body.password,
+        request.ip,
+        request.headers['user-agent'] ?? null,
+      );
       setCookie(request, reply, token, session.expiresAt);
       return { session: withAbilities(session) };
     },
@@ -82,8 +87,16 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
   app.post(
     '/api/v1/auth/mfa/verify',
     {
-      config: { access: { action: 'update', resource: 'account', states: ['mfa_required'] }, rateLimit: { max: 10, timeWindow: '1 minute' } },
-      schema: { tags, summary: 'Second step of login: a TOTP or recovery code', body: Type.Object({ code: Code }, strict), response: { 200: SessionResponse } },
+      config: {
+        access: { action: 'update', resource: 'account', states: ['mfa_required'] },
+        rateLimit: { max: 10, timeWindow: '1 minute' },
+      },
+      schema: {
+        tags,
+        summary: 'Second step of login: a TOTP or recovery code',
+        body: Type.Object({ code: Code }, strict),
+        response: { 200: SessionResponse },
+      },
     },
     async (request) => ({ session: withAbilities(await services.auth.verifySecondFactor(request.auth, request.body.code, request.ip)) }),
   );
@@ -108,7 +121,10 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
   app.post(
     '/api/v1/auth/mfa/enable',
     {
-      config: { access: { action: 'update', resource: 'account', states: ['active', 'mfa_enrolment_required'] }, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: {
+        access: { action: 'update', resource: 'account', states: ['active', 'mfa_enrolment_required'] },
+        rateLimit: { max: 10, timeWindow: '1 minute' },
+      },
       schema: {
         tags,
         summary: 'Confirm two-factor enrolment with a first code; returns recovery codes once',
@@ -126,7 +142,10 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
   app.post(
     '/api/v1/auth/unlock',
     {
-      config: { access: { action: 'update', resource: 'account', states: ['locked'], touch: false }, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: {
+        access: { action: 'update', resource: 'account', states: ['locked'], touch: false },
+        rateLimit: { max: 10, timeWindow: '1 minute' },
+      },
       schema: {
         tags,
         summary: 'Unlock a session locked after idling',
@@ -134,13 +153,18 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
         response: { 200: SessionResponse },
       },
     },
-    async (request) => ({ session: withAbilities(await services.auth.unlock(request.auth, request.body.password, request.body.code, request.ip)) }),
+    async (request) => ({
+      session: withAbilities(await services.auth.unlock(request.auth, request.body.password, request.body.code, request.ip)),
+    }),
   );
 
   app.post(
     '/api/v1/auth/password',
     {
-      config: { access: { action: 'update', resource: 'account', states: ['active', 'password_change_required'] }, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: {
+        access: { action: 'update', resource: 'account', states: ['active', 'password_change_required'] },
+        rateLimit: { max: 10, timeWindow: '1 minute' },
+      },
       schema: {
         tags,
         summary: 'Change your own password',
@@ -149,7 +173,9 @@ export const authRoutes = (app: Api, { services, secureCookies }: RouteDeps) => 
       },
     },
     async (request) => ({
-      session: withAbilities(await services.auth.changePassword(request.auth, request.body.currentPassword, request.body.newPassword, request.ip)),
+      session: withAbilities(
+        await services.auth.changePassword(request.auth, request.body.currentPassword, request.body.newPassword, request.ip),
+      ),
     }),
   );
 };

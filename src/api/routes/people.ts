@@ -28,7 +28,13 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/people',
     {
       config: { access: { action: 'read', resource: 'person' } },
-      schema: { tags: ['people'], summary: 'Find people', params: SchoolParams, querystring: PeopleQuery, response: { 200: Type.Object({ items: Type.Array(Person), total: Type.Number() }) } },
+      schema: {
+        tags: ['people'],
+        summary: 'Find people',
+        params: SchoolParams,
+        querystring: PeopleQuery,
+        response: { 200: Type.Object({ items: Type.Array(Person), total: Type.Number() }) },
+      },
     },
     async (request) => {
       await requireSchool(request.params.schoolId);
@@ -41,7 +47,13 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/people',
     {
       config: { access: { action: 'create', resource: 'person' } },
-      schema: { tags: ['people'], summary: 'Add a person', params: SchoolParams, body: PersonCreateBody, response: { 201: Type.Object({ person: Person }) } },
+      schema: {
+        tags: ['people'],
+        summary: 'Add a person',
+        params: SchoolParams,
+        body: PersonCreateBody,
+        response: { 201: Type.Object({ person: Person }) },
+      },
     },
     async (request, reply) => {
       await requireSchool(request.params.schoolId);
@@ -57,7 +69,9 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
         tags: ['people'],
         summary: 'One person with their family links and groups (audited)',
         params: PersonParams,
-        response: { 200: Type.Object({ person: Person, parents: Type.Array(Person), children: Type.Array(Person), groups: Type.Array(Group) }) },
+        response: {
+          200: Type.Object({ person: Person, parents: Type.Array(Person), children: Type.Array(Person), groups: Type.Array(Group) }),
+        },
       },
     },
     async (request) => services.people.detail(request.ctx, request.params.schoolId, request.params.personId),
@@ -67,9 +81,17 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/people/:personId',
     {
       config: { access: { action: 'update', resource: 'person' } },
-      schema: { tags: ['people'], summary: 'Correct a person or mark them as left', params: PersonParams, body: PersonUpdateBody, response: { 200: Type.Object({ person: Person }) } },
+      schema: {
+        tags: ['people'],
+        summary: 'Correct a person or mark them as left',
+        params: PersonParams,
+        body: PersonUpdateBody,
+        response: { 200: Type.Object({ person: Person }) },
+      },
     },
-    async (request) => ({ person: await services.people.update(request.ctx, request.params.schoolId, request.params.personId, request.body) }),
+    async (request) => ({
+      person: await services.people.update(request.ctx, request.params.schoolId, request.params.personId, request.body),
+    }),
   );
 
   app.post(
@@ -87,7 +109,8 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     },
     async (request) => {
       await requireSchool(request.params.schoolId);
-      if (!Buffer.isBuffer(request.body)) throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV file as the request body with Content-Type: text/csv', 415);
+      if (!Buffer.isBuffer(request.body))
+        throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV file as the request body with Content-Type: text/csv', 415);
       const report = await services.importPeople(request.ctx, {
         schoolId: request.params.schoolId,
         csv: request.body,
@@ -100,7 +123,15 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
 
   app.get(
     '/api/v1/schools/:schoolId/groups',
-    { config: { access: { action: 'read', resource: 'group' } }, schema: { tags: ['groups'], summary: 'Groups of a school', params: SchoolParams, response: { 200: Type.Object({ items: Type.Array(Group) }) } } },
+    {
+      config: { access: { action: 'read', resource: 'group' } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Groups of a school',
+        params: SchoolParams,
+        response: { 200: Type.Object({ items: Type.Array(Group) }) },
+      },
+    },
     async (request) => {
       await requireSchool(request.params.schoolId);
       return { items: await services.groups.list(request.params.schoolId) };
@@ -111,7 +142,13 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/groups',
     {
       config: { access: { action: 'create', resource: 'group' } },
-      schema: { tags: ['groups'], summary: 'Make a custom group', params: SchoolParams, body: Type.Object({ name: GroupName }, strict), response: { 201: Type.Object({ group: Group }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Make a custom group',
+        params: SchoolParams,
+        body: Type.Object({ name: GroupName }, strict),
+        response: { 201: Type.Object({ group: Group }) },
+      },
     },
     async (request, reply) => {
       await requireSchool(request.params.schoolId);
@@ -123,7 +160,12 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/groups/:groupId',
     {
       config: { access: { action: 'read', resource: 'group' } },
-      schema: { tags: ['groups'], summary: 'A group and its members', params: GroupParams, response: { 200: Type.Object({ group: Group, members: Type.Array(Person) }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'A group and its members',
+        params: GroupParams,
+        response: { 200: Type.Object({ group: Group, members: Type.Array(Person) }) },
+      },
     },
     async (request) => services.groups.detail(request.params.schoolId, request.params.groupId),
   );
@@ -132,26 +174,49 @@ export const peopleRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/schools/:schoolId/groups/:groupId',
     {
       config: { access: { action: 'update', resource: 'group' } },
-      schema: { tags: ['groups'], summary: 'Rename a custom group', params: GroupParams, body: Type.Object({ name: GroupName }, strict), response: { 200: Type.Object({ group: Group }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Rename a custom group',
+        params: GroupParams,
+        body: Type.Object({ name: GroupName }, strict),
+        response: { 200: Type.Object({ group: Group }) },
+      },
     },
-    async (request) => ({ group: await services.groups.rename(request.ctx, request.params.schoolId, request.params.groupId, request.body.name) }),
+    async (request) => ({
+      group: await services.groups.rename(request.ctx, request.params.schoolId, request.params.groupId, request.body.name),
+    }),
   );
 
   app.post(
     '/api/v1/schools/:schoolId/groups/:groupId/members',
     {
       config: { access: { action: 'update', resource: 'group' } },
-      schema: { tags: ['groups'], summary: 'Add a person to a custom group', params: GroupParams, body: Type.Object({ personId: Type.String({ minLength: 1, maxLength: 64 }) }, strict), response: { 200: Type.Object({ group: Group }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Add a person to a custom group',
+        params: GroupParams,
+        body: Type.Object({ personId: Type.String({ minLength: 1, maxLength: 64 }) }, strict),
+        response: { 200: Type.Object({ group: Group }) },
+      },
     },
-    async (request) => ({ group: await services.groups.addMember(request.ctx, request.params.schoolId, request.params.groupId, request.body.personId) }),
+    async (request) => ({
+      group: await services.groups.addMember(request.ctx, request.params.schoolId, request.params.groupId, request.body.personId),
+    }),
   );
 
   app.delete(
     '/api/v1/schools/:schoolId/groups/:groupId/members/:personId',
     {
       config: { access: { action: 'update', resource: 'group' } },
-      schema: { tags: ['groups'], summary: 'Remove a person from a custom group', params: MemberParams, response: { 200: Type.Object({ group: Group }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Remove a person from a custom group',
+        params: MemberParams,
+        response: { 200: Type.Object({ group: Group }) },
+      },
     },
-    async (request) => ({ group: await services.groups.removeMember(request.ctx, request.params.schoolId, request.params.groupId, request.params.personId) }),
+    async (request) => ({
+      group: await services.groups.removeMember(request.ctx, request.params.schoolId, request.params.groupId, request.params.personId),
+    }),
   );
 };

@@ -17,7 +17,9 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
       schema: {
         tags: ['meta'],
         summary: 'The roles Haven knows, with labels and whether they need 2FA',
-        response: { 200: Type.Object({ items: Type.Array(Type.Object({ role: Type.String(), label: Type.String(), mfaRequired: Type.Boolean() })) }) },
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Object({ role: Type.String(), label: Type.String(), mfaRequired: Type.Boolean() })) }),
+        },
       },
     },
     () => Promise.resolve({ items: ROLES.map((role) => ({ role, label: ROLE_LABELS[role], mfaRequired: MFA_REQUIRED_ROLES.has(role) })) }),
@@ -47,7 +49,10 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
 
   app.get(
     '/api/v1/trust',
-    { config: { access: { action: 'read', resource: 'trust' } }, schema: { tags: ['trust'], summary: 'The trust', response: { 200: Type.Object({ trust: Nullable(Trust) }) } } },
+    {
+      config: { access: { action: 'read', resource: 'trust' } },
+      schema: { tags: ['trust'], summary: 'The trust', response: { 200: Type.Object({ trust: Nullable(Trust) }) } },
+    },
     async () => ({ trust: await services.tenancy.getTrust() }),
   );
 
@@ -55,14 +60,26 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
     '/api/v1/trust',
     {
       config: { access: { action: 'update', resource: 'trust' } },
-      schema: { tags: ['trust'], summary: 'Rename the trust', body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 120 }) }, strict), response: { 200: Type.Object({ trust: Trust }) } },
+      schema: {
+        tags: ['trust'],
+        summary: 'Rename the trust',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 120 }) }, strict),
+        response: { 200: Type.Object({ trust: Trust }) },
+      },
     },
     async (request) => ({ trust: await services.tenancy.renameTrust(request.ctx, request.body.name) }),
   );
 
   app.get(
     '/api/v1/schools',
-    { config: { access: { action: 'read', resource: 'school' } }, schema: { tags: ['schools'], summary: 'Schools the user belongs to (all, for trust-wide roles)', response: { 200: Type.Object({ items: Type.Array(School) }) } } },
+    {
+      config: { access: { action: 'read', resource: 'school' } },
+      schema: {
+        tags: ['schools'],
+        summary: 'Schools the user belongs to (all, for trust-wide roles)',
+        response: { 200: Type.Object({ items: Type.Array(School) }) },
+      },
+    },
     async (request) => ({ items: await services.tenancy.listSchools(request.ctx) }),
   );
 
@@ -82,7 +99,10 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
 
   app.get(
     '/api/v1/schools/:schoolId',
-    { config: { access: { action: 'read', resource: 'school' } }, schema: { tags: ['schools'], summary: 'One school', params: SchoolParams, response: { 200: Type.Object({ school: School }) } } },
+    {
+      config: { access: { action: 'read', resource: 'school' } },
+      schema: { tags: ['schools'], summary: 'One school', params: SchoolParams, response: { 200: Type.Object({ school: School }) } },
+    },
     async (request) => ({ school: await services.tenancy.requireSchool(request.params.schoolId) }),
   );
 
@@ -94,7 +114,10 @@ export const tenancyRoutes = (app: Api, { services }: RouteDeps) => {
         tags: ['schools'],
         summary: 'Rename a school or set its URN',
         params: SchoolParams,
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })), urn: Type.Optional(Nullable(Urn)) }, strict),
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })), urn: Type.Optional(Nullable(Urn)) },
+          strict,
+        ),
         response: { 200: Type.Object({ school: School }) },
       },
     },

@@ -10,7 +10,10 @@ const strict = { additionalProperties: false } as const;
 export const userRoutes = (app: Api, { services }: RouteDeps) => {
   app.get(
     '/api/v1/users',
-    { config: { access: { action: 'read', resource: 'user' } }, schema: { tags: ['users'], summary: 'All users', response: { 200: Type.Object({ items: Type.Array(UserSummary) }) } } },
+    {
+      config: { access: { action: 'read', resource: 'user' } },
+      schema: { tags: ['users'], summary: 'All users', response: { 200: Type.Object({ items: Type.Array(UserSummary) }) } },
+    },
     async () => ({ items: await services.users.list() }),
   );
 
@@ -22,7 +25,11 @@ export const userRoutes = (app: Api, { services }: RouteDeps) => {
         tags: ['users'],
         summary: 'Add a user; returns a one-time password to hand over',
         body: Type.Object(
-          { email: Type.String({ minLength: 3, maxLength: 254 }), displayName: Type.String({ minLength: 1, maxLength: 100 }), grants: Type.Array(Grant, { maxItems: 50 }) },
+          {
+            email: Type.String({ minLength: 3, maxLength: 254 }),
+            displayName: Type.String({ minLength: 1, maxLength: 100 }),
+            grants: Type.Array(Grant, { maxItems: 50 }),
+          },
           strict,
         ),
         response: { 201: Type.Object({ user: UserSummary, temporaryPassword: Nullable(Type.String()) }) },
@@ -40,7 +47,11 @@ export const userRoutes = (app: Api, { services }: RouteDeps) => {
         summary: 'Change a user’s name or roles, or disable them',
         params: UserParams,
         body: Type.Object(
-          { displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), grants: Type.Optional(Type.Array(Grant, { maxItems: 50 })), disabled: Type.Optional(Type.Boolean()) },
+          {
+            displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            grants: Type.Optional(Type.Array(Grant, { maxItems: 50 })),
+            disabled: Type.Optional(Type.Boolean()),
+          },
           strict,
         ),
         response: { 200: Type.Object({ user: UserSummary }) },
@@ -96,7 +107,13 @@ export const userRoutes = (app: Api, { services }: RouteDeps) => {
       schema: {
         tags: ['audit'],
         summary: 'Check the audit log’s hash chain end to end',
-        response: { 200: Type.Object({ ok: Type.Boolean(), checked: Type.Number(), problem: Nullable(Type.Object({ seq: Type.Number(), kind: Type.String(), message: Type.String() })) }) },
+        response: {
+          200: Type.Object({
+            ok: Type.Boolean(),
+            checked: Type.Number(),
+            problem: Nullable(Type.Object({ seq: Type.Number(), kind: Type.String(), message: Type.String() })),
+          }),
+        },
       },
     },
     async () => services.audit.verify(),

@@ -17,7 +17,14 @@ export const kyselyGroupRepository = (db: Kysely<DB>): GroupRepository => {
           .where('p.left_at', 'is', null)
           .as('member_count'),
       );
-  const toGroup = (r: { id: string; school_id: string; name: string; kind: string; managed: number; member_count: string | number | bigint | null }): Group => ({
+  const toGroup = (r: {
+    id: string;
+    school_id: string;
+    name: string;
+    kind: string;
+    managed: number;
+    member_count: string | number | bigint | null;
+  }): Group => ({
     id: r.id,
     schoolId: r.school_id,
     name: r.name,
@@ -63,7 +70,11 @@ export const kyselyGroupRepository = (db: Kysely<DB>): GroupRepository => {
       const rows = await withCounts()
         .where((eb) =>
           eb.exists(
-            eb.selectFrom('group_member as gm').select('gm.group_id').whereRef('gm.group_id', '=', 'g.id').where('gm.person_id', '=', personId),
+            eb
+              .selectFrom('group_member as gm')
+              .select('gm.group_id')
+              .whereRef('gm.group_id', '=', 'g.id')
+              .where('gm.person_id', '=', personId),
           ),
         )
         .orderBy('g.name')

@@ -115,7 +115,11 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
       .execute();
   },
   async update(id, fields, at) {
-    await db.updateTable('person').set({ ...toColumns(fields), updated_at: at }).where('id', '=', id).execute();
+    await db
+      .updateTable('person')
+      .set({ ...toColumns(fields), updated_at: at })
+      .where('id', '=', id)
+      .execute();
   },
   async childrenOf(parentId) {
     const rows = await db
@@ -148,7 +152,10 @@ export const kyselyPeopleRepository = (db: Kysely<DB>): PeopleRepository => ({
   },
   async countByKind(schoolIds) {
     if (schoolIds !== 'all' && schoolIds.length === 0) return {};
-    let q = db.selectFrom('person').select(['kind', (eb) => eb.fn.countAll().as('n')]).where('left_at', 'is', null);
+    let q = db
+      .selectFrom('person')
+      .select(['kind', (eb) => eb.fn.countAll().as('n')])
+      .where('left_at', 'is', null);
     if (schoolIds !== 'all') q = q.where('school_id', 'in', schoolIds);
     const rows = await q.groupBy('kind').execute();
     return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));

@@ -41,7 +41,11 @@ export const kyselyTenancyRepository = (db: Kysely<DB>): TenancyRepository => ({
   async updateSchool(id, changes, at) {
     await db
       .updateTable('school')
-      .set({ ...(changes.name !== undefined && { name: changes.name }), ...(changes.urn !== undefined && { urn: changes.urn }), updated_at: at })
+      .set({
+        ...(changes.name !== undefined && { name: changes.name }),
+        ...(changes.urn !== undefined && { urn: changes.urn }),
+        updated_at: at,
+      })
       .where('id', '=', id)
       .execute();
   },

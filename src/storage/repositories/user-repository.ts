@@ -53,7 +53,14 @@ export const kyselyUserRepository = (db: Kysely<DB>): UserRepository => {
   const one = async (rows: UserTable[]): Promise<UserRecord | null> => (await toUsers(rows))[0] ?? null;
   const repo: UserRepository = {
     async count() {
-      return Number((await db.selectFrom('app_user').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      return Number(
+        (
+          await db
+            .selectFrom('app_user')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     },
     async get(id) {
       return one(await db.selectFrom('app_user').selectAll().where('id', '=', id).execute());
@@ -86,7 +93,11 @@ export const kyselyUserRepository = (db: Kysely<DB>): UserRepository => {
       await repo.setGrants(u.id, u.grants);
     },
     async update(id, changes, at) {
-      await db.updateTable('app_user').set({ ...toColumns(changes), updated_at: at }).where('id', '=', id).execute();
+      await db
+        .updateTable('app_user')
+        .set({ ...toColumns(changes), updated_at: at })
+        .where('id', '=', id)
+        .execute();
     },
     async setGrants(id, grants) {
       await db.deleteFrom('user_role').where('user_id', '=', id).execute();

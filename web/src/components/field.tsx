@@ -12,15 +12,7 @@ interface FieldProps {
 
 const describedBy = (...ids: (string | undefined)[]) => ids.filter(Boolean).join(' ') || undefined;
 
-function FieldShell({
-  id,
-  label,
-  hint,
-  error,
-  optional,
-  className,
-  children,
-}: FieldProps & { id: string; children: ReactNode }) {
+function FieldShell({ id, label, hint, error, optional, className, children }: FieldProps & { id: string; children: ReactNode }) {
   return (
     <div className={`field${error ? ' field--error' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={id}>

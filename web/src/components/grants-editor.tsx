@@ -14,7 +14,8 @@ export function GrantsEditor({ grants, onChange, roles, schools, error }: Grants
   const id = useId();
   const update = (i: number, change: Partial<Grant>) => onChange(grants.map((g, j) => (j === i ? { ...g, ...change } : g)));
   const remove = (i: number) => onChange(grants.filter((_, j) => j !== i));
-  const add = () => onChange([...grants, { role: roles[0]?.role ?? 'staff', schoolId: schools.length === 1 ? (schools[0]?.id ?? null) : null }]);
+  const add = () =>
+    onChange([...grants, { role: roles[0]?.role ?? 'staff', schoolId: schools.length === 1 ? (schools[0]?.id ?? null) : null }]);
   const needsMfa = grants.some((g) => roles.find((r) => r.role === g.role)?.mfaRequired);
 
   return (
@@ -74,7 +75,11 @@ export function GrantsEditor({ grants, onChange, roles, schools, error }: Grants
       <button type="button" className="button button--secondary button--small" onClick={add}>
         Add {grants.length === 0 ? 'a' : 'another'} role
       </button>
-      {needsMfa ? <p className="field-hint">One or more of these roles needs two-factor authentication: the user will set it up when they next log in.</p> : null}
+      {needsMfa ? (
+        <p className="field-hint">
+          One or more of these roles needs two-factor authentication: the user will set it up when they next log in.
+        </p>
+      ) : null}
     </fieldset>
   );
 }

@@ -22,10 +22,20 @@ export function Pager({ offset, limit, total, onChange, label }: PagerProps) {
       </p>
       {pages > 1 ? (
         <div className="pager-buttons">
-          <button type="button" className="button button--secondary" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))}>
+          <button
+            type="button"
+            className="button button--secondary"
+            disabled={offset === 0}
+            onClick={() => onChange(Math.max(0, offset - limit))}
+          >
             Previous<span className="visually-hidden"> page</span>
           </button>
-          <button type="button" className="button button--secondary" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
+          <button
+            type="button"
+            className="button button--secondary"
+            disabled={offset + limit >= total}
+            onClick={() => onChange(offset + limit)}
+          >
             Next<span className="visually-hidden"> page</span>
           </button>
         </div>

@@ -7,7 +7,13 @@ import { TextField } from './field.tsx';
 
 const MIN_LENGTH = 12;
 
-export function PasswordChangeForm({ onChanged, submitLabel = 'Change password' }: { onChanged: (session: SessionView) => void; submitLabel?: string }) {
+export function PasswordChangeForm({
+  onChanged,
+  submitLabel = 'Change password',
+}: {
+  onChanged: (session: SessionView) => void;
+  submitLabel?: string;
+}) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');

@@ -55,7 +55,8 @@ const check = (v: Values): Record<string, string> => {
   if (v.upn.trim() && !/^[A-Za-z]\d{11}[0-9A-Za-z]$/.test(v.upn.trim())) {
     problems['upn'] = 'A UPN is 13 characters: a letter, 11 digits, then a digit or letter';
   }
-  if (v.email.trim() && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.email.trim())) problems['email'] = 'Enter an email address like name@school.org.uk';
+  if (v.email.trim() && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.email.trim()))
+    problems['email'] = 'Enter an email address like name@school.org.uk';
   if (v.dateOfBirth && !/^\d{4}-\d{2}-\d{2}$/.test(v.dateOfBirth)) problems['dateOfBirth'] = 'Enter a date such as 2015-03-09';
   return problems;
 };
@@ -129,8 +130,24 @@ export function PersonForm({ schoolId, person, onSaved, onCancel }: PersonFormPr
         options={PERSON_KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))}
       />
       <div className="form-row">
-        <TextField label="First name" autoComplete="off" value={values.firstName} onChange={set('firstName')} error={fieldErrors['firstName']} maxLength={100} required />
-        <TextField label="Last name" autoComplete="off" value={values.lastName} onChange={set('lastName')} error={fieldErrors['lastName']} maxLength={100} required />
+        <TextField
+          label="First name"
+          autoComplete="off"
+          value={values.firstName}
+          onChange={set('firstName')}
+          error={fieldErrors['firstName']}
+          maxLength={100}
+          required
+        />
+        <TextField
+          label="Last name"
+          autoComplete="off"
+          value={values.lastName}
+          onChange={set('lastName')}
+          error={fieldErrors['lastName']}
+          maxLength={100}
+          required
+        />
       </div>
       {kind === 'pupil' ? (
         <div className="form-row">

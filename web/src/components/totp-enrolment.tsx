@@ -19,10 +19,7 @@ interface TotpEnrolmentProps {
 }
 
 type Step =
-  | { kind: 'idle' }
-  | { kind: 'starting' }
-  | { kind: 'scan'; setup: TotpSetup }
-  | { kind: 'codes'; codes: string[]; session: SessionView };
+  { kind: 'idle' } | { kind: 'starting' } | { kind: 'scan'; setup: TotpSetup } | { kind: 'codes'; codes: string[]; session: SessionView };
 
 export function TotpEnrolment({ autoStart, onComplete, onCancel, level = 2 }: TotpEnrolmentProps) {
   const [step, setStep] = useState<Step>({ kind: autoStart ? 'starting' : 'idle' });
@@ -104,10 +101,7 @@ export function TotpEnrolment({ autoStart, onComplete, onCancel, level = 2 }: To
         <ol className="steps">
           <li>
             <H>Get an authenticator app</H>
-            <p>
-              Use any authenticator app on your phone, such as Microsoft Authenticator, Google Authenticator or
-              2FAS.
-            </p>
+            <p>Use any authenticator app on your phone, such as Microsoft Authenticator, Google Authenticator or 2FAS.</p>
           </li>
           <li>
             <H>Add Haven to the app</H>
@@ -195,8 +189,8 @@ function RecoveryCodes({ codes, onContinue, level }: { codes: string[]; onContin
       </H>
       <div className="alert alert--warning">
         <p>
-          <strong>Save these codes now. Haven will not show them again.</strong> If you lose your phone, each code lets
-          you log in once. Keep them somewhere safe and private, such as a password manager.
+          <strong>Save these codes now. Haven will not show them again.</strong> If you lose your phone, each code lets you log in once.
+          Keep them somewhere safe and private, such as a password manager.
         </p>
       </div>
       <ol className="recovery-codes" data-testid="recovery-codes">

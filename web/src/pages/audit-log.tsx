@@ -77,8 +77,8 @@ export function AuditLogPage() {
       title="Audit log"
       lead={
         <p>
-          Every sign-in, change and export, in order. Entries are chained by hash, so any change to past entries can be
-          detected. Entries name records by id and never hold safeguarding content.
+          Every sign-in, change and export, in order. Entries are chained by hash, so any change to past entries can be detected. Entries
+          name records by id and never hold safeguarding content.
         </p>
       }
     >
@@ -86,7 +86,13 @@ export function AuditLogPage() {
 
       <form className="filters" aria-label="Filter the audit log" onSubmit={apply}>
         <TextField label="Action" hint="For example auth.login" value={draft.action} onChange={set('action')} spellCheck={false} />
-        <TextField label="Resource type" value={draft.resourceType} onChange={set('resourceType')} list="audit-resource-types" spellCheck={false} />
+        <TextField
+          label="Resource type"
+          value={draft.resourceType}
+          onChange={set('resourceType')}
+          list="audit-resource-types"
+          spellCheck={false}
+        />
         <datalist id="audit-resource-types">
           {RESOURCE_TYPES.map((t) => (
             <option key={t} value={t} />
@@ -116,7 +122,9 @@ export function AuditLogPage() {
       <Status quiet>{loading ? '' : status}</Status>
       <ErrorMessage error={error} />
       {loading && entries.length === 0 ? <Loading label="Loading the audit log…" /> : null}
-      {!loading && entries.length === 0 && !error ? <p className="empty">{filtered ? 'No entries match these filters.' : 'The audit log is empty.'}</p> : null}
+      {!loading && entries.length === 0 && !error ? (
+        <p className="empty">{filtered ? 'No entries match these filters.' : 'The audit log is empty.'}</p>
+      ) : null}
       {entries.length > 0 ? (
         <div className="table-wrap">
           <table className="table table--compact audit-table">

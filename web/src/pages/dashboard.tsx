@@ -94,9 +94,7 @@ function DashboardCards({ data }: { data: Dashboard }) {
       <section className="card card--placeholder" aria-labelledby="card-coming">
         <h2 id="card-coming">Filtering, monitoring and incidents</h2>
         <p>Filtering, monitoring and incidents appear here when they are set up.</p>
-        <p className="muted small">
-          Until then Haven shows no figures for them: nothing here is an estimate or an example.
-        </p>
+        <p className="muted small">Until then Haven shows no figures for them: nothing here is an estimate or an example.</p>
       </section>
     </>
   );

@@ -16,7 +16,9 @@ interface GroupDetail {
 }
 
 export function GroupDetailPage({ groupId }: { groupId: string }) {
-  return <SchoolRequired ability="group:read">{(school) => <GroupView key={school.id} school={school} groupId={groupId} />}</SchoolRequired>;
+  return (
+    <SchoolRequired ability="group:read">{(school) => <GroupView key={school.id} school={school} groupId={groupId} />}</SchoolRequired>
+  );
 }
 
 function GroupView({ school, groupId }: { school: School; groupId: string }) {
@@ -91,8 +93,8 @@ function GroupView({ school, groupId }: { school: School; groupId: string }) {
       {group.managed ? (
         <div className="alert alert--info">
           <p>
-            Kept in step with imports: Haven works out who belongs in this group from each person’s details, so it
-            cannot be renamed and its members cannot be changed by hand.
+            Kept in step with imports: Haven works out who belongs in this group from each person’s details, so it cannot be renamed and its
+            members cannot be changed by hand.
           </p>
         </div>
       ) : null}
@@ -138,7 +140,12 @@ function GroupView({ school, groupId }: { school: School; groupId: string }) {
                     <td>{yearLabel(p.yearGroup)}</td>
                     {mayEdit ? (
                       <td className="actions">
-                        <button type="button" className="button button--secondary button--small" disabled={busyId === p.id} onClick={() => void remove(p)}>
+                        <button
+                          type="button"
+                          className="button button--secondary button--small"
+                          disabled={busyId === p.id}
+                          onClick={() => void remove(p)}
+                        >
                           Remove<span className="visually-hidden"> {personName(p)}</span>
                         </button>
                       </td>
@@ -219,11 +226,22 @@ function AddMember({
 
   return (
     <Section title="Add a member" id="add-member">
-      <form role="search" aria-label="Find someone to add" onSubmit={(e) => {
-        e.preventDefault();
-        setSearch(text.trim());
-      }} className="inline-form">
-        <TextField label="Find a person" type="search" hint="Type part of a name, a UPN or an email address." value={text} onChange={(e) => setText(e.target.value)} />
+      <form
+        role="search"
+        aria-label="Find someone to add"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSearch(text.trim());
+        }}
+        className="inline-form"
+      >
+        <TextField
+          label="Find a person"
+          type="search"
+          hint="Type part of a name, a UPN or an email address."
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
         <div className="form-actions">
           <button type="submit" className="button button--secondary">
             Find
@@ -231,7 +249,11 @@ function AddMember({
         </div>
       </form>
       <ErrorMessage error={error} />
-      <Status>{search && data && !loading ? `${plural(data.total, 'match', 'matches')}${data.total > results.length ? `, showing the first ${results.length}` : ''}.` : ''}</Status>
+      <Status>
+        {search && data && !loading
+          ? `${plural(data.total, 'match', 'matches')}${data.total > results.length ? `, showing the first ${results.length}` : ''}.`
+          : ''}
+      </Status>
       {results.length > 0 ? (
         <ul className="result-list">
           {results.map((p) => (

@@ -62,7 +62,13 @@ function GroupList({ school }: { school: School }) {
                     </th>
                     <td>{GROUP_KIND_LABELS[g.kind]}</td>
                     <td className="num">{g.memberCount === undefined ? '' : number(g.memberCount)}</td>
-                    <td>{g.managed ? <span className="badge badge--info">Kept in step with imports</span> : <span className="muted">By hand</span>}</td>
+                    <td>
+                      {g.managed ? (
+                        <span className="badge badge--info">Kept in step with imports</span>
+                      ) : (
+                        <span className="muted">By hand</span>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -49,14 +49,13 @@ export function LockScreen() {
   return (
     <AuthLayout title="Your session is locked">
       <p>
-        Your session was locked after {minutes} {minutes === 1 ? 'minute' : 'minutes'} without activity, to keep
-        information about children safe on an unattended screen.
+        Your session was locked after {minutes} {minutes === 1 ? 'minute' : 'minutes'} without activity, to keep information about children
+        safe on an unattended screen.
       </p>
       {session ? (
         <p>
           Logged in as <strong>{session.user.displayName || session.user.email}</strong>
-          {session.user.displayName ? ` (${session.user.email})` : ''}. Enter your password to carry on where you left
-          off.
+          {session.user.displayName ? ` (${session.user.email})` : ''}. Enter your password to carry on where you left off.
         </p>
       ) : null}
       <ErrorMessage error={error} />

@@ -8,8 +8,8 @@ export function MfaEnrolPage() {
   return (
     <AuthLayout title="Set up two-factor authentication" wide>
       <p>
-        Your role in Haven gives you access to sensitive information about children, so you need a second step when
-        you log in: a code from an app on your phone.
+        Your role in Haven gives you access to sensitive information about children, so you need a second step when you log in: a code from
+        an app on your phone.
       </p>
       <TotpEnrolment autoStart onComplete={setSession} />
       <p className="auth-aside">

@@ -63,8 +63,8 @@ export function MyAccountPage() {
       <Section title="Two-factor authentication" id="account-2fa">
         {user.totpEnabled ? (
           <p>
-            <span className="badge badge--success">On</span> You enter a code from your authenticator app when you log in.
-            If you lose your phone and your recovery codes, ask your Haven administrator to reset it.
+            <span className="badge badge--success">On</span> You enter a code from your authenticator app when you log in. If you lose your
+            phone and your recovery codes, ask your Haven administrator to reset it.
           </p>
         ) : enrolling ? (
           <TotpEnrolment
@@ -80,8 +80,8 @@ export function MyAccountPage() {
         ) : (
           <>
             <p>
-              <span className="badge">Off</span> A code from an app on your phone keeps your account safe even if
-              someone learns your password.
+              <span className="badge">Off</span> A code from an app on your phone keeps your account safe even if someone learns your
+              password.
             </p>
             <div className="form-actions">
               <button type="button" className="button" onClick={() => setEnrolling(true)}>

@@ -20,8 +20,7 @@ export function PeopleImportPage() {
       lead={
         <p>
           Bring pupils, staff, parents and governors in from a CSV file exported from your MIS
-          {current ? ` into ${current.name}` : ''}. Haven checks the whole file first and changes nothing until you
-          confirm.
+          {current ? ` into ${current.name}` : ''}. Haven checks the whole file first and changes nothing until you confirm.
         </p>
       }
     >
@@ -145,8 +144,7 @@ function Importer({ school }: { school: School }) {
             <div className="field">
               <label htmlFor="import-file-input">CSV file</label>
               <p id="import-file-hint" className="field-hint">
-                Choose a file or drag it here: a CSV file, or Excel’s “Unicode text”. The first row must name the
-                columns.
+                Choose a file or drag it here: a CSV file, or Excel’s “Unicode text”. The first row must name the columns.
               </p>
               <input
                 ref={inputRef}
@@ -248,9 +246,9 @@ function ColumnHelp() {
     <details className="help">
       <summary>Which columns does Haven read?</summary>
       <p>
-        Haven recognises the column names that SIMS, Arbor, Bromcom and other MIS exports use, ignoring capitals and
-        spaces. Other columns are left out. Pupils are matched by UPN and everyone else by email, so importing the same
-        file again changes nothing, and nobody is deleted because they are missing from a file.
+        Haven recognises the column names that SIMS, Arbor, Bromcom and other MIS exports use, ignoring capitals and spaces. Other columns
+        are left out. Pupils are matched by UPN and everyone else by email, so importing the same file again changes nothing, and nobody is
+        deleted because they are missing from a file.
       </p>
       <dl className="summary">
         {COLUMNS.map(([what, names]) => (
@@ -267,7 +265,8 @@ function ColumnHelp() {
 const isReport = (v: unknown): v is ImportReport =>
   typeof v === 'object' && v !== null && 'totalRows' in v && Array.isArray((v as { errors?: unknown }).errors);
 
-const formatBytes = (n: number) => (n < 1024 ? `${n} bytes` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+const formatBytes = (n: number) =>
+  n < 1024 ? `${n} bytes` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 const reportHeadline = (r: ImportReport, done: boolean): string => {
   if (done) {
@@ -385,7 +384,9 @@ function ImportActions({ report, confirming, busy, onImport, onCancelConfirm }: 
   }, [confirming]);
 
   if (report.validRows === 0) {
-    return <p className="alert alert--warning">There is nothing to import. Correct the file in your MIS or spreadsheet and check it again.</p>;
+    return (
+      <p className="alert alert--warning">There is nothing to import. Correct the file in your MIS or spreadsheet and check it again.</p>
+    );
   }
   if (report.invalidRows === 0) {
     return (
@@ -400,11 +401,8 @@ function ImportActions({ report, confirming, busy, onImport, onCancelConfirm }: 
     return (
       <div className="confirm" ref={confirmRef} tabIndex={-1} role="group" aria-labelledby="confirm-skip-text">
         <p id="confirm-skip-text">
-          <strong>
-            {plural(report.invalidRows, 'row', 'rows')} with errors will be skipped and not imported.
-          </strong>{' '}
-          The other {plural(report.validRows, 'row')} will be imported. You can correct the skipped rows and import the
-          file again later.
+          <strong>{plural(report.invalidRows, 'row', 'rows')} with errors will be skipped and not imported.</strong> The other{' '}
+          {plural(report.validRows, 'row')} will be imported. You can correct the skipped rows and import the file again later.
         </p>
         <div className="form-actions">
           <button type="button" className="button" disabled={busy} onClick={onImport}>

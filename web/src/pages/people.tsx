@@ -177,7 +177,13 @@ function PeopleList({ school }: { school: School }) {
         </div>
       ) : null}
       {data && data.total > 0 ? (
-        <Pager label="People" offset={filters.offset} limit={PAGE_SIZE} total={data.total} onChange={(offset) => go({ ...filters, offset })} />
+        <Pager
+          label="People"
+          offset={filters.offset}
+          limit={PAGE_SIZE}
+          total={data.total}
+          onChange={(offset) => go({ ...filters, offset })}
+        />
       ) : null}
     </>
   );

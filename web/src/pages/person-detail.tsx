@@ -19,7 +19,9 @@ interface PersonDetail {
 
 export function PersonDetailPage({ personId }: { personId: string }) {
   return (
-    <SchoolRequired ability="person:read">{(school) => <PersonDetailView key={school.id} school={school} personId={personId} />}</SchoolRequired>
+    <SchoolRequired ability="person:read">
+      {(school) => <PersonDetailView key={school.id} school={school} personId={personId} />}
+    </SchoolRequired>
   );
 }
 
@@ -48,7 +50,9 @@ function PersonDetailView({ school, personId }: { school: School; personId: stri
     setActionError(null);
     setBusy(true);
     try {
-      const { person: updated } = await api.patch<{ person: Person }>(`/api/v1/schools/${seg(school.id)}/people/${seg(person.id)}`, { left });
+      const { person: updated } = await api.patch<{ person: Person }>(`/api/v1/schools/${seg(school.id)}/people/${seg(person.id)}`, {
+        left,
+      });
       setData((prev) => (prev ? { ...prev, person: updated } : prev));
       setStatus(left ? `${name} is marked as having left.` : `${name} is marked as back at ${school.name}.`);
       reload();

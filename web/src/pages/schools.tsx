@@ -205,7 +205,15 @@ function EditSchool({ school, onDone }: { school: School; onDone: (updated: Scho
     <Section title={`Rename ${school.name}`} id="edit-school">
       <form onSubmit={(e) => void save(e)} noValidate className="form-narrow">
         <ErrorMessage error={error} />
-        <TextField ref={first} label="School name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrors['name']} maxLength={120} required />
+        <TextField
+          ref={first}
+          label="School name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={fieldErrors['name']}
+          maxLength={120}
+          required
+        />
         <TextField
           label="URN"
           optional
@@ -265,7 +273,14 @@ function AddSchool({ onAdded }: { onAdded: (school: School) => void }) {
     <Section title="Add a school" id="add-school">
       <form onSubmit={(e) => void add(e)} noValidate className="form-narrow">
         <ErrorMessage error={error} />
-        <TextField label="School name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrors['name']} maxLength={120} required />
+        <TextField
+          label="School name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={fieldErrors['name']}
+          maxLength={120}
+          required
+        />
         <TextField
           label="URN"
           optional

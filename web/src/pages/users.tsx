@@ -30,9 +30,7 @@ export function UsersPage() {
   const [actionError, setActionError] = useState<unknown>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
   const roleList = roles.data?.items ?? [];
-  const sorted = [...(users.data?.items ?? [])].sort((a, b) =>
-    (a.displayName || a.email).localeCompare(b.displayName || b.email, 'en-GB'),
-  );
+  const sorted = [...(users.data?.items ?? [])].sort((a, b) => (a.displayName || a.email).localeCompare(b.displayName || b.email, 'en-GB'));
 
   const replaceUser = (u: User) => users.setData((prev) => (prev ? { items: prev.items.map((x) => (x.id === u.id ? u : x)) } : prev));
 
@@ -83,8 +81,8 @@ export function UsersPage() {
         <PanelBox title={`${nameOf(panel.user)} has been added`}>
           <OneTimeSecret label="Temporary password" value={panel.password} testId="temporary-password">
             <p>
-              Give this password to {nameOf(panel.user)} privately, not by email. They will choose their own password
-              when they first log in. <strong>Haven will not show it again.</strong>
+              Give this password to {nameOf(panel.user)} privately, not by email. They will choose their own password when they first log
+              in. <strong>Haven will not show it again.</strong>
             </p>
           </OneTimeSecret>
           <div className="form-actions">
@@ -126,8 +124,8 @@ export function UsersPage() {
         <PanelBox title={`New password for ${nameOf(panel.user)}`}>
           <OneTimeSecret label="Temporary password" value={panel.password} testId="temporary-password">
             <p>
-              Give this password to {nameOf(panel.user)} privately. They will choose their own password when they next log
-              in{panel.twoFactor ? ' and set up two-factor authentication again' : ''}. Any sessions they had are ended.{' '}
+              Give this password to {nameOf(panel.user)} privately. They will choose their own password when they next log in
+              {panel.twoFactor ? ' and set up two-factor authentication again' : ''}. Any sessions they had are ended.{' '}
               <strong>Haven will not show it again.</strong>
             </p>
           </OneTimeSecret>
@@ -172,7 +170,11 @@ export function UsersPage() {
                   </td>
                   <td className="actions">
                     {can('user:update') ? (
-                      <button type="button" className="button button--secondary button--small" onClick={() => setPanel({ kind: 'edit', user: u })}>
+                      <button
+                        type="button"
+                        className="button button--secondary button--small"
+                        onClick={() => setPanel({ kind: 'edit', user: u })}
+                      >
                         Edit<span className="visually-hidden"> {u.email}</span>
                       </button>
                     ) : null}
@@ -188,7 +190,11 @@ export function UsersPage() {
                       </button>
                     ) : null}
                     {can('user:reset_password') ? (
-                      <button type="button" className="button button--secondary button--small" onClick={() => setPanel({ kind: 'reset', user: u })}>
+                      <button
+                        type="button"
+                        className="button button--secondary button--small"
+                        onClick={() => setPanel({ kind: 'reset', user: u })}
+                      >
                         Reset password<span className="visually-hidden"> for {u.email}</span>
                       </button>
                     ) : null}
@@ -226,7 +232,10 @@ function GrantList({ grants, roles, schools }: { grants: Grant[]; roles: RoleInf
       {grants.map((g, i) => (
         <li key={i}>
           {roleLabel(g.role, roles)}
-          <span className="muted"> · {g.schoolId === null ? 'All schools' : (schools.find((s) => s.id === g.schoolId)?.name ?? 'Another school')}</span>
+          <span className="muted">
+            {' '}
+            · {g.schoolId === null ? 'All schools' : (schools.find((s) => s.id === g.schoolId)?.name ?? 'Another school')}
+          </span>
         </li>
       ))}
     </ul>
@@ -235,7 +244,12 @@ function GrantList({ grants, roles, schools }: { grants: Grant[]; roles: RoleInf
 
 function UserStatus({ user }: { user: User }) {
   const parts: ReactNode[] = [];
-  if (user.disabled) parts.push(<span key="d" className="badge badge--danger">Disabled</span>);
+  if (user.disabled)
+    parts.push(
+      <span key="d" className="badge badge--danger">
+        Disabled
+      </span>,
+    );
   if (user.lockedUntil && Date.parse(user.lockedUntil) > Date.now()) {
     parts.push(
       <span key="l" className="badge badge--warning" title={`Locked until ${formatDateTime(user.lockedUntil)}`}>
@@ -243,8 +257,18 @@ function UserStatus({ user }: { user: User }) {
       </span>,
     );
   }
-  if (user.mustChangePassword && !user.disabled) parts.push(<span key="p" className="badge">Must change password</span>);
-  if (parts.length === 0) parts.push(<span key="a" className="badge badge--success">Active</span>);
+  if (user.mustChangePassword && !user.disabled)
+    parts.push(
+      <span key="p" className="badge">
+        Must change password
+      </span>,
+    );
+  if (parts.length === 0)
+    parts.push(
+      <span key="a" className="badge badge--success">
+        Active
+      </span>,
+    );
   return <div className="badges">{parts}</div>;
 }
 
@@ -325,7 +349,15 @@ function UserForm({ user, roles, schools, onSaved, onCancel }: UserFormProps) {
             required
           />
         )}
-        <TextField label="Name" autoComplete="off" value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={fieldErrors['displayName']} maxLength={100} required />
+        <TextField
+          label="Name"
+          autoComplete="off"
+          value={displayName}
+          onChange={(e) => setDisplayName(e.target.value)}
+          error={fieldErrors['displayName']}
+          maxLength={100}
+          required
+        />
       </div>
       <GrantsEditor grants={grants} onChange={setGrants} roles={roles} schools={schools} error={fieldErrors['grants']} />
       <div className="form-actions">
@@ -340,7 +372,15 @@ function UserForm({ user, roles, schools, onSaved, onCancel }: UserFormProps) {
   );
 }
 
-function ResetPassword({ user, onDone, onCancel }: { user: User; onDone: (password: string, twoFactor: boolean) => void; onCancel: () => void }) {
+function ResetPassword({
+  user,
+  onDone,
+  onCancel,
+}: {
+  user: User;
+  onDone: (password: string, twoFactor: boolean) => void;
+  onCancel: () => void;
+}) {
   const [resetTwoFactor, setResetTwoFactor] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -362,8 +402,8 @@ function ResetPassword({ user, onDone, onCancel }: { user: User; onDone: (passwo
     <form onSubmit={(e) => void submit(e)} noValidate>
       <ErrorMessage error={error} />
       <p>
-        Haven will make a temporary password for {user.email}. Their current password stops working at once, and they
-        must choose a new one when they next log in.
+        Haven will make a temporary password for {user.email}. Their current password stops working at once, and they must choose a new one
+        when they next log in.
       </p>
       <CheckboxField
         label="Also reset two-factor authentication"
