@@ -4,6 +4,7 @@
  * and unlock, log out and back in with a code.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
@@ -85,6 +86,35 @@ describe('web app in Chromium', { skip }, () => {
     await table.waitFor();
     await page.getByLabel(/Search/i).fill('Chowdhury');
     await page.getByRole('cell', { name: 'Chowdhury' }).first().waitFor();
+  });
+
+  it('has no serious accessibility problems on the main pages (axe-core)', async () => {
+    const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+    for (const link of ['Dashboard', 'People', 'Groups', 'Schools', 'Users', 'Audit log', 'My account']) {
+      await page.getByRole('link', { name: link, exact: true }).first().click();
+      await page.waitForLoadState('networkidle');
+      // evaluate() runs outside the page's CSP, which (rightly) refuses injected scripts.
+      await page.evaluate(axeSource);
+      const violations = await page.evaluate(async () => {
+        const result = await (
+          window as unknown as {
+            axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+          }
+        ).axe.run(document);
+        return result.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      assert.deepEqual(violations, [], `${link}: ${violations.join('; ')}`);
+    }
+  });
+
+  it('is usable on a tablet: the navigation folds behind a menu button', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.getByRole('button', { name: /Menu/i }).click();
+    await page.getByRole('link', { name: 'People', exact: true }).first().click();
+    await page.locator('table', { has: page.locator('caption', { hasText: 'People' }) }).waitFor();
+    await page.setViewportSize({ width: 1024, height: 768 });
   });
 
   it('locks the session after idling, and unlocks with the password and a code', async () => {

@@ -126,7 +126,7 @@ export function AuditLogPage() {
         <p className="empty">{filtered ? 'No entries match these filters.' : 'The audit log is empty.'}</p>
       ) : null}
       {entries.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Scrollable table">
           <table className="table table--compact audit-table">
             <caption className="visually-hidden">Audit log entries, newest first</caption>
             <thead>

@@ -115,7 +115,7 @@ function GroupView({ school, groupId }: { school: School; groupId: string }) {
         {sorted.length === 0 ? (
           <p className="muted">Nobody is in this group yet.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Scrollable table">
             <table className="table">
               <caption className="visually-hidden">Members of {group.name}</caption>
               <thead>

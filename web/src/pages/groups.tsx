@@ -41,7 +41,7 @@ function GroupList({ school }: { school: School }) {
             No groups yet. Year groups, key stages and an all-staff group appear by themselves when people are imported.
           </p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Scrollable table">
             <table className="table">
               <caption className="visually-hidden">Groups</caption>
               <thead>

@@ -342,7 +342,7 @@ function ReportCounts({ report }: { report: ImportReport }) {
 function ErrorTable({ report }: { report: ImportReport }) {
   const shown = report.errors.slice(0, ERRORS_SHOWN);
   return (
-    <div className="table-wrap table-wrap--tall">
+    <div className="table-wrap table-wrap--tall" tabIndex={0} role="region" aria-label="Scrollable table">
       <table className="table table--compact">
         <caption>
           Errors{report.applied ? ' (these rows were skipped)' : ''}

@@ -139,7 +139,13 @@ function PeopleList({ school }: { school: School }) {
       {loading && !data ? <Loading label="Loading people…" /> : null}
 
       {data ? (
-        <div className={`table-wrap${loading ? ' is-loading' : ''}`} aria-busy={loading}>
+        <div
+          className={`table-wrap${loading ? ' is-loading' : ''}`}
+          aria-busy={loading}
+          tabIndex={0}
+          role="region"
+          aria-label="Scrollable table"
+        >
           <table className="table">
             <caption className="visually-hidden">People</caption>
             <thead>

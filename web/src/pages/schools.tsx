@@ -26,7 +26,7 @@ export function SchoolsPage() {
         {loading ? <Loading label="Loading schools…" /> : null}
         {!loading && schools.length === 0 ? <p>There are no schools yet.</p> : null}
         {schools.length > 0 ? (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Scrollable table">
             <table className="table">
               <caption className="visually-hidden">Schools</caption>
               <thead>

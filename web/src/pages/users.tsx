@@ -140,7 +140,7 @@ export function UsersPage() {
       <ErrorMessage error={users.error} />
       {users.loading && !users.data ? <Loading label="Loading users…" /> : null}
       {users.data ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Scrollable table">
           <table className="table">
             <caption className="visually-hidden">Users</caption>
             <thead>
