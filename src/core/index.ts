@@ -9,4 +9,5 @@ export * from './people.ts';
 export * from './audit.ts';
 export * from './ports.ts';
 export * from './person-validation.ts';
+export * from './policy/index.ts';
 export { permissionTableMarkdown } from './permission-table-markdown.ts';
