@@ -42,6 +42,12 @@ export interface PolicyProblem {
 export interface ValidateOptions {
   /** For a school policy: the trust policy it inherits (checks references to trust rules, places, terms and settings). */
   trust?: TrustPolicy;
+  /**
+   * The illegal-content tier's lookup ("host/path" or "host"), so an allow-list entry or a teacher's
+   * site override that the tier blocks is refused. decide blocks it regardless; this stops the
+   * change being saved at all. The message does not say which list matched.
+   */
+  isIllegal?: (site: string) => boolean;
 }
 
 /** The most a teacher override may last, whatever the policy says: a week. */
@@ -158,7 +164,15 @@ const checkRule = (p: Problems, path: string, rule: PolicyRule, ctx: { places: S
   if (rule.places && rule.places.length === 0) p.warn(`${path}.places`, 'No places chosen: the rule never applies');
 };
 
-const checkList = (p: Problems, path: string, entries: readonly PolicyListEntry[], school: boolean): Map<string, number> => {
+const ILLEGAL_SITE = 'This site is blocked for everyone as illegal content: nothing can allow it';
+
+const checkList = (
+  p: Problems,
+  path: string,
+  entries: readonly PolicyListEntry[],
+  school: boolean,
+  isIllegal: ((site: string) => boolean) | undefined,
+): Map<string, number> => {
   const seen = new Map<string, number>();
   entries.forEach((e, i) => {
     const at = `${path}[${i}]`;
@@ -169,6 +183,7 @@ const checkList = (p: Problems, path: string, entries: readonly PolicyListEntry[
     }
     if (!pattern.host.includes('.')) p.warn(`${at}.pattern`, `"${pattern.host}" covers a whole top-level domain`);
     const key = patternKey(pattern);
+    if (isIllegal?.(key)) p.error(`${at}.pattern`, ILLEGAL_SITE);
     if (seen.has(key)) p.warn(`${at}.pattern`, `${key} is already on this list`);
     else seen.set(key, i);
     checkAudience(p, `${at}.audience`, e.audience);
@@ -220,7 +235,13 @@ const checkOverrideSettings = (p: Problems, path: string, s: Partial<TeacherOver
   }
 };
 
-const checkOverride = (p: Problems, path: string, o: TeacherOverride, settings: TeacherOverrideSettings | undefined): void => {
+const checkOverride = (
+  p: Problems,
+  path: string,
+  o: TeacherOverride,
+  settings: TeacherOverrideSettings | undefined,
+  isIllegal: ((site: string) => boolean) | undefined,
+): void => {
   if (!nonEmpty(o.id)) p.error(`${path}.id`, 'An override needs an id');
   if (!nonEmpty(o.createdBy)) p.error(`${path}.createdBy`, 'An override must say who made it');
   if (!nonEmpty(o.reason)) p.error(`${path}.reason`, 'An override needs a reason');
@@ -249,7 +270,9 @@ const checkOverride = (p: Problems, path: string, o: TeacherOverride, settings: 
   });
   if (sites.length > 0 && settings && !settings.sites) p.error(`${path}.sites`, 'The policy does not let teachers open single sites');
   sites.forEach((s, i) => {
-    if (!parseSitePattern(s)) p.error(`${path}.sites[${i}]`, `"${s}" is not a host name or URL`);
+    const pattern = parseSitePattern(s);
+    if (!pattern) p.error(`${path}.sites[${i}]`, `"${s}" is not a host name or URL`);
+    else if (isIllegal?.(patternKey(pattern))) p.error(`${path}.sites[${i}]`, ILLEGAL_SITE);
   });
   if (o.action !== undefined && o.action !== 'allow' && o.action !== 'allow-and-flag') {
     p.error(`${path}.action`, 'An override can only allow, or allow and flag');
@@ -330,8 +353,8 @@ export const validatePolicy = (policy: AnyPolicy, options: ValidateOptions = {})
   }
 
   // Lists.
-  const blocked = checkList(p, 'blockList', policy.blockList ?? [], isSchool);
-  const allowed = checkList(p, 'allowList', policy.allowList ?? [], isSchool);
+  const blocked = checkList(p, 'blockList', policy.blockList ?? [], isSchool, undefined);
+  const allowed = checkList(p, 'allowList', policy.allowList ?? [], isSchool, options.isIllegal);
   for (const [key, i] of allowed) if (blocked.has(key)) p.warn(`allowList[${i}].pattern`, `${key} is on both lists: the block list wins`);
   if (school?.removedTrustEntries && trust) {
     const enforced = new Set(
@@ -361,7 +384,7 @@ export const validatePolicy = (policy: AnyPolicy, options: ValidateOptions = {})
       : undefined;
   const overrides = 'overrides' in policy ? (policy.overrides ?? []) : [];
   checkIds(p, 'overrides', overrides);
-  overrides.forEach((o, i) => checkOverride(p, `overrides[${i}]`, o, settings));
+  overrides.forEach((o, i) => checkOverride(p, `overrides[${i}]`, o, settings, options.isIllegal));
 
   return p.list;
 };
