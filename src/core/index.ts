@@ -11,3 +11,6 @@ export * from './ports.ts';
 export * from './person-validation.ts';
 export * from './policy/index.ts';
 export { permissionTableMarkdown } from './permission-table-markdown.ts';
+export * from './lists-ports.ts';
+export * from './category-map.ts';
+export * from './illegal-tier.ts';

@@ -33,3 +33,4 @@ export { seedDemoSchool } from './demo-seed.ts';
 export type { ChainReport } from './audit-service.ts';
 export type { ImportReport } from './people-import.ts';
 export type { UserSummary } from './user-service.ts';
+export * from './list-service.ts';
