@@ -119,3 +119,16 @@ export const describeAudience = (a: Audience | undefined): string => {
   if (a.flags) parts.push(a.flags.length ? `flagged ${listWords(a.flags)}` : 'no flag');
   return parts.length === 0 ? 'everyone' : parts.join(' ');
 };
+
+/**
+ * A representative person an audience matches (when it can match anyone): for `haven classify
+ * --group`, policy previews and the filtering self-check, which ask "what does this group get?".
+ */
+export const examplePerson = (a: Audience): RequestPerson | null => {
+  if ([a.kinds, a.keyStages, a.yearGroups, a.flags, a.groups].some((field) => field !== undefined && field.length === 0)) return null;
+  const person: RequestPerson = { kind: a.kinds?.[0] ?? 'pupil', groups: a.groups ? [a.groups[0]!] : [] };
+  if (a.yearGroups) person.yearGroup = a.yearGroups[0]!;
+  if (a.keyStages) person.keyStage = a.keyStages[0]!;
+  if (a.flags) person.flags = [a.flags[0]!];
+  return person;
+};

@@ -84,6 +84,8 @@ export class ZoneClock {
   readonly #format: Intl.DateTimeFormat;
   #slot = Number.NaN;
   #offset = 0;
+  /** Recent quarter hours seen, so requests stamped a little out of order do not thrash Intl. */
+  readonly #recent = new Map<number, number>();
 
   constructor(timeZone: string) {
     this.timeZone = timeZone;
@@ -101,11 +103,16 @@ export class ZoneClock {
 
   offsetMs(ms: number): number {
     const slot = Math.floor(ms / SLOT_MS);
-    if (slot !== this.#slot) {
-      this.#offset = offsetAt(this.#format, ms);
-      this.#slot = slot;
+    if (slot === this.#slot) return this.#offset;
+    let offset = this.#recent.get(slot);
+    if (offset === undefined) {
+      offset = offsetAt(this.#format, ms);
+      if (this.#recent.size >= 256) this.#recent.clear();
+      this.#recent.set(slot, offset);
     }
-    return this.#offset;
+    this.#slot = slot;
+    this.#offset = offset;
+    return offset;
   }
 
   local(ms: number): LocalTime {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { examplePerson } from './audience.ts';
 import { CATEGORY_IDS, HAVEN_CATEGORIES, isLockedCategory } from './categories.ts';
 import { compilePolicy, decide } from './decide.ts';
 import { DEFAULT_ACTION_TABLE, DEFAULT_TABLE_COLUMNS, defaultPolicyTableMarkdown, defaultTrustPolicy } from './defaults.ts';
@@ -156,6 +157,15 @@ describe('default policy', () => {
     const d = ask({ kind: 'pupil', groups: [] }, 'mail.example', 'webmail');
     assert.equal(d.action, 'block');
     assert.equal(d.rule?.id, 'profile:pupil-unknown');
+  });
+
+  it('has an example person for each profile that the profile covers (for haven classify --group and self-checks)', () => {
+    for (const profile of compiled.source.profiles) {
+      const person = examplePerson(profile.audience);
+      assert.ok(person, profile.id);
+      assert.equal(ask(person, 'x.example', null).rule?.id, `profile:${profile.id}`);
+    }
+    assert.equal(examplePerson({ groups: [] }), null);
   });
 
   it('leaves uncategorised sites open for everyone (over-blocking is a harm too)', () => {
