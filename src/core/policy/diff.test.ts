@@ -119,12 +119,16 @@ describe('policyDiff', () => {
     const before: SchoolPolicy = { schoolId: 's' };
     const after: SchoolPolicy = {
       schoolId: 's',
-      profiles: [{ id: 'ks2', label: 'Key Stage 2 pupils', actions: { games: 'warn' } }],
+      profiles: [
+        { id: 'ks2', label: 'Key Stage 2 pupils', actions: { games: 'warn' } },
+        { id: 'nurture', label: 'Nurture group', audience: { groups: ['nurture'] }, actions: { streaming: 'block' } },
+      ],
       disabledTrustRules: ['years-7-8-minimum-age'],
       removedTrustEntries: ['scratch.mit.edu'],
     };
     assert.deepEqual(policyDiff(before, after), [
-      'Added profile “Key Stage 2 pupils” for everyone: games warn',
+      'Key Stage 2 pupils: games set to warn',
+      'Added profile “Nurture group” for group nurture: streaming media block',
       'Switched off trust rule years-7-8-minimum-age',
       'Removed trust list entry scratch.mit.edu',
     ]);

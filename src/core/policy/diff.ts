@@ -94,7 +94,8 @@ const diffProfiles = (out: string[], before: readonly ProfilePatch[] | undefined
   const b = byId(before);
   const a = byId(after);
   for (const [id, pa] of a) {
-    const pb = b.get(id);
+    // A school's patch of an inherited profile has no audience of its own: show its settings as changes.
+    const pb = b.get(id) ?? (pa.audience === undefined ? { id, label: pa.label } : undefined);
     const name = profileName(pa);
     if (!pb) {
       out.push(`Added profile ${quote(pa.label ?? id)} for ${describeAudience(pa.audience)}: ${describeActions(pa.actions)}`);
