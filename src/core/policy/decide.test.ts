@@ -515,6 +515,16 @@ describe('decide: purity', () => {
     assert.deepEqual(policy, copy);
   });
 
+  it('does not throw on an invalid time, and applies no override or timed rule then', () => {
+    const policy = basePolicy({
+      overrides: [override()],
+      rules: [rule({ id: 'timed', when: { from: '00:00', to: '24:00' }, actions: { games: 'allow' } })],
+    });
+    const d = ask(policy, { at: new Date('not a date') }, cls('games'));
+    assert.equal(d.action, 'block');
+    assert.equal(d.layer, 'profile');
+  });
+
   it('gives one-sentence reasons', () => {
     for (const category of ['games', 'gambling', 'misinformation', 'file-sharing', null, 'illegal']) {
       const d = ask(basePolicy(), {}, cls(category, { illegal: category === 'illegal' }));

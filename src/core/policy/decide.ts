@@ -427,6 +427,8 @@ const ruleApplies = (
 ): boolean => {
   if (!audienceMatches(rule.audience, person)) return false;
   if (rule.schedule) {
+    // An invalid time matches no schedule (and must not reach Intl, which would throw).
+    if (!Number.isFinite(ms)) return false;
     lazy.local ??= policy.clock.local(ms);
     if (!scheduleMatches(rule.schedule, lazy.local, policy.terms)) return false;
   }
@@ -561,7 +563,8 @@ export const decide = (policy: CompiledPolicy, request: DecisionRequest, classif
   // 3. Teacher overrides: only when the category is not locked.
   if (LOCKED[index] !== true) {
     for (const o of policy.overrides) {
-      if (ms < o.startMs || ms >= o.endMs) continue;
+      // Written so an invalid time (NaN) matches no override.
+      if (!(ms >= o.startMs && ms < o.endMs)) continue;
       if (!audienceMatches(o.audience, person)) continue;
       if (o.categories[index] === true || overrideSiteMatches(o.sites, host, request.url)) {
         return build(o.outcome, category, source, safeSearch, youtube, o.outcome.flagged || SAFEGUARDING[index] === true, o.id);
