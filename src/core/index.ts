@@ -14,3 +14,4 @@ export { permissionTableMarkdown } from './permission-table-markdown.ts';
 export * from './lists-ports.ts';
 export * from './category-map.ts';
 export * from './illegal-tier.ts';
+export * from './classify/index.ts';
