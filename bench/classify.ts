@@ -8,10 +8,14 @@
  *
  *   domains, loadSeconds (read lists + build), snapshotLoadSeconds (read file + checksum + views),
  *   bytesPerDomain (RSS growth of a process loading the snapshot, over distinct domains/IPs),
- *   lookupsPerSecond (one thread, pre-generated mix), baselineLookupsPerSecond and
- *   baselineBytesPerDomain (a Set<string> of the same domains, strings included, suffix walk),
- *   plus buildSeconds, builtBytesPerDomain (RSS after building, input dropped), buildPeakRssMB,
- *   snapshotBytes and snapshotMatchesBuild;
+ *   lookupsPerSecond (one thread, per CPU-second, over 1M pre-generated hosts — a third listed,
+ *   a third subdomains of listed, a third unlisted — each as likely, so nearly every lookup
+ *   misses the CPU caches: the worst case), baselineLookupsPerSecond and baselineBytesPerDomain
+ *   (a Set<string> of the same domains, strings included, suffix walk over the same hosts),
+ *   plus lookupsPerWallSecond, zipfLookupsPerSecond (the same hosts with Zipf(1) popularity, as
+ *   real traffic repeats names), readSeconds, buildSeconds, builtBytesPerDomain (RSS after
+ *   building with the input dropped: V8 keeps heap pages, so this overstates the index),
+ *   buildPeakRssMB, snapshotBytes and snapshotMatchesBuild;
  *   synthetic5M: { the same keys } for the synthetic set (named syntheticQuick with --quick).
  *
  * Without lists the top-level keys repeat the synthetic figures and `lists` is null.

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildClassifier } from './build-classifier.ts';
+import { KeyCollision, buildClassifier, collectKeys, packTable, type KeyOf } from './build-classifier.ts';
+import { out } from './key-hash.ts';
+import { ListSetTable } from './list-sets.ts';
 import { ReferenceClassifier } from './reference-classifier.ts';
 import type { Classifier, ListMatch, SourceList } from './types.ts';
 
@@ -138,5 +140,53 @@ describe('buildClassifier', () => {
     const other = buildClassifier(LISTS);
     for (const [host] of hostCases) assert.equal(show(other.matchHost(host)), show(c.matchHost(host)));
     for (const [url] of urlCases) assert.equal(show(other.matchUrl(url)), show(c.matchUrl(url)));
+  });
+});
+
+describe('hash collisions between entries', () => {
+  const lists: SourceList[] = [
+    { name: 'a', domains: ['one.test', 'two.test'], urls: [], expressions: [] },
+    { name: 'b', domains: ['one.test'], urls: [], expressions: [] },
+  ];
+  const keyOf: KeyOf = (line) => line;
+
+  it('merge the same key from several lists into one list-set', () => {
+    const sets = new ListSetTable();
+    const keys = collectKeys(
+      lists,
+      'domains',
+      keyOf,
+      (key) => {
+        out.set([key === 'one.test' ? 5 : 9, 7]);
+      },
+      sets,
+      [],
+    );
+    assert.equal(keys.count, 2);
+    assert.deepEqual([...keys.hi], [5, 9]);
+    assert.deepEqual(sets.toArrays().setMembers, Uint16Array.from([0, 1, 0])); // {a, b} for one.test, {a} for two.test
+  });
+
+  it('are detected when two different keys share a 64-bit hash (the build then reseeds)', () => {
+    assert.throws(
+      () =>
+        collectKeys(
+          lists,
+          'domains',
+          keyOf,
+          () => {
+            out.set([5, 7]);
+          },
+          new ListSetTable(),
+          [],
+        ),
+      KeyCollision,
+    );
+  });
+
+  it('are detected when keys differ only in the bits that will hold the list-set', () => {
+    const keys = { hi: Uint32Array.of(5, 5), lo: Uint32Array.of(0x100, 0x101), set: Uint32Array.of(0, 1), count: 2 };
+    assert.throws(() => packTable(keys, 4, undefined), KeyCollision);
+    assert.equal(packTable({ ...keys, lo: Uint32Array.of(0x100, 0x110) }, 4, undefined).count, 2);
   });
 });

@@ -34,11 +34,11 @@ const MAX_ATTEMPTS = 4;
 const EXAMPLES = 3;
 
 /** Two entries with different keys share a hash: rebuild with other seeds. */
-class KeyCollision extends Error {}
+export class KeyCollision extends Error {}
 
 type Field = 'domains' | 'urls';
 
-interface Keyed {
+export interface Keyed {
   hi: Uint32Array;
   lo: Uint32Array;
   set: Uint32Array;
@@ -46,7 +46,7 @@ interface Keyed {
 }
 
 /** The canonical key of a list line, hashed into `out`; undefined for blanks, null if invalid. */
-type KeyOf = (line: string) => string | null | undefined;
+export type KeyOf = (line: string) => string | null | undefined;
 
 const domainKey: KeyOf = (line) => normaliseDomainEntry(line);
 const urlKey: KeyOf = (line) => {
@@ -110,7 +110,7 @@ interface Hashed {
  * Hashes every entry of one kind, sorts by hash and merges duplicates (the same key in several
  * lists, or twice in one) into one key pointing at its list-set.
  */
-const collectKeys = (
+export const collectKeys = (
   lists: readonly SourceList[],
   field: Field,
   keyOf: KeyOf,
@@ -124,6 +124,7 @@ const collectKeys = (
   const dHi = new Uint32Array(n);
   const dLo = new Uint32Array(n);
   const dSet = new Uint32Array(n);
+  const members: number[] = [];
   let d = 0;
   for (let j = 0; j < n;) {
     let end = j + 1;
@@ -133,12 +134,13 @@ const collectKeys = (
       set = sets.one(list[j]!);
     } else {
       const key = keyAt(j);
-      const members = new Set<number>();
+      members.length = 0;
       for (let r = j; r < end; r++) {
         if (r > j && keyAt(r) !== key) throw new KeyCollision();
-        members.add(list[r]!);
+        members.push(list[r]!);
       }
-      set = sets.intern([...members].sort((x, y) => x - y));
+      members.sort((x, y) => x - y);
+      set = sets.intern(members.filter((m, i) => i === 0 || m !== members[i - 1]));
     }
     dHi[d] = hi[j]!;
     dLo[d] = lo[j]!;
@@ -146,7 +148,7 @@ const collectKeys = (
     d++;
     j = end;
   }
-  return { hi: dHi.slice(0, d), lo: dLo.slice(0, d), set: dSet.slice(0, d), count: d };
+  return { hi: dHi.subarray(0, d), lo: dLo.subarray(0, d), set: dSet.subarray(0, d), count: d };
 };
 
 const hashEntries = (lists: readonly SourceList[], field: Field, keyOf: KeyOf, hash: (key: string) => void, warnings: string[]): Hashed => {
@@ -230,7 +232,7 @@ const sortByHash = (h: Hashed): Hashed => {
  * Moves each key's list-set into the low valueBits of lo and lays out the table. Two keys that
  * differ only in those bits would now be one: treated as a collision.
  */
-const packTable = (keys: Keyed, valueBits: number, loadFactor: number | undefined): SortedTable => {
+export const packTable = (keys: Keyed, valueBits: number, loadFactor: number | undefined): SortedTable => {
   const mask = (1 << valueBits) - 1;
   const packed = new Uint32Array(keys.count);
   for (let j = 0; j < keys.count; j++) {

@@ -53,7 +53,7 @@ const scratch = {
   slot: new Uint32Array(128),
   first: new Uint32Array(128),
 };
-const growScratch = (): void => {
+const growScratch = (): typeof scratch => {
   for (const key of ['hi', 'labels', 'slot', 'first'] as const) {
     const grown = new Uint32Array(scratch[key].length * 2);
     grown.set(scratch[key]);
@@ -62,6 +62,7 @@ const growScratch = (): void => {
   const lo = new Int32Array(scratch.lo.length * 2);
   lo.set(scratch.lo);
   scratch.lo = lo;
+  return scratch;
 };
 
 export class CompactClassifier implements Classifier {
@@ -105,17 +106,21 @@ export class CompactClassifier implements Classifier {
 
   /**
    * One pass from the right end of the host computes the hash of every parent domain (the
-   * running state at each dot); then the first slot of every probe is loaded before any is
-   * examined, so the CPU fetches their cache lines in parallel — with millions of domains each
-   * probe is a cache (and TLB) miss, and this overlaps them. Probes then run from the longest
-   * suffix down, so the first hit is the most specific.
+   * running state at each dot) and loads the first slot of each probe as soon as its hash is
+   * known, without examining it yet: the CPU fetches those cache lines in parallel while the
+   * pass goes on — with millions of domains each probe is a cache (and TLB) miss, and this
+   * overlaps them. Probes are then examined from the longest suffix down, so the first hit is
+   * the most specific.
    */
   matchHost(host: string): readonly ListMatch[] {
     const len = host.length;
     if (len === 0) return NO_MATCH;
     const last = host.charCodeAt(len - 1);
     if (last >= 48 && last <= 57 && isIpv4Literal(host)) return this.matchIp(host);
+    const keys = this.domainKeys;
+    const scale = this.domainScale;
     const present = this.labelCounts;
+    let { hi: his, lo: los, labels: labelsAt, slot, first } = scratch;
     let probes = 0;
     let a = this.seedA;
     let b = this.seedB;
@@ -125,7 +130,7 @@ export class CompactClassifier implements Classifier {
       if (c === 46) {
         // Only where the index holds entries of this many labels (rarely a bare TLD, say).
         if ((present >>> (labels < 31 ? labels : 31)) & 1) {
-          if (probes === scratch.hi.length) growScratch();
+          if (probes === his.length) ({ hi: his, lo: los, labels: labelsAt, slot, first } = growScratch());
           // key-hash.ts finish(a, b, len - 1 - i, TAG_DOMAIN), inlined; lo is only worked out
           // when a slot's hi matches, from x and the b lane.
           let x = a ^ (len - 1 - i);
@@ -134,28 +139,22 @@ export class CompactClassifier implements Classifier {
           x ^= x >>> 13;
           x = Math.imul(x, 0xc2b2ae35);
           x ^= x >>> 16;
-          const hi = x >>> 0;
-          scratch.hi[probes] = hi > MAX_HI ? MAX_HI : hi;
-          scratch.lo[probes] = b ^ x;
-          scratch.labels[probes] = labels;
+          const hi = x >>> 0 > MAX_HI ? MAX_HI : x >>> 0;
+          const s = ((hi * scale) | 0) << 1;
+          his[probes] = hi;
+          los[probes] = b ^ x;
+          labelsAt[probes] = labels;
+          slot[probes] = s;
+          first[probes] = keys[s]!; // the load starts now; it is examined below
           probes++;
         }
         if (i < 0) break;
         labels++;
       }
       const f = c >= 65 && c <= 90 ? c | 32 : c;
-      let m = Math.imul(a ^ f, 0x9e3779b1);
+      const m = Math.imul(a ^ f, 0x9e3779b1);
       a = (m << 15) | (m >>> 17);
-      m = Math.imul(b ^ f, 0x85ebca77);
-      b = (m << 13) | (m >>> 19);
-    }
-    const keys = this.domainKeys;
-    const scale = this.domainScale;
-    const { hi: his, lo: los, slot, first } = scratch;
-    for (let p = 0; p < probes; p++) {
-      const s = ((his[p]! * scale) | 0) << 1;
-      slot[p] = s;
-      first[p] = keys[s]!; // issue the loads back to back; examined below
+      b = (Math.imul(b, 0x85ebca77) + a) | 0;
     }
     const vb = this.valueBits;
     for (let p = probes - 1; p >= 0; p--) {
@@ -169,7 +168,7 @@ export class CompactClassifier implements Classifier {
           if ((v ^ fmix32(los[p]!)) >>> vb === 0) {
             const set = v & this.valueMask;
             const bySet = (this.domainAnswers[set] ??= []);
-            const n = scratch.labels[p]!;
+            const n = labelsAt[p]!;
             return (bySet[n] ??= this.answer(set, 'domain', n));
           }
         } else if (k > hi) {
@@ -229,7 +228,7 @@ export class CompactClassifier implements Classifier {
         }
       }
       a = stepA(a, c);
-      b = stepB(b, c);
+      b = stepB(b, a);
     }
     return best < 0 ? NO_MATCH : this.answer(best, 'url', URL_SPECIFICITY_BASE + bestPath);
   }

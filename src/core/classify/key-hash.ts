@@ -1,12 +1,14 @@
 /**
  * The 64-bit key hash of the index, as two 32-bit lanes so the hot path never touches BigInt.
  *
- * Each character updates both lanes with xor, multiply by an odd constant and rotate: a bijection
- * of the lane for a fixed character, cheap enough to run per character while walking a host from
- * its right end, so every parent domain's hash falls out of one pass with no substring. `finish`
- * then mixes a lane pair, the key length and a tag (domain, IP, URL keys never meet) into the key
- * (hi, lo) with the murmur3 finaliser; (hi, lo) is a bijection of the lane pair, so two keys
- * collide only if both lanes do.
+ * Each character updates lane a with xor, multiply by an odd constant and rotate, and lane b
+ * with multiply-and-add of a's new state: each step is a bijection of the lane pair for a fixed
+ * character (so two equal-length strings that differ in one character never collide, and
+ * otherwise both 32-bit lanes must meet by chance), and cheap enough to run per character while
+ * walking a host from its right end, so every parent domain's hash falls out of one pass with no
+ * substring. `finish` then mixes a lane pair, the key length and a tag (domain, IP and URL keys
+ * never meet) into the key (hi, lo) with the murmur3 finaliser; (hi, lo) is a bijection of the
+ * lane pair, so two keys collide only if both lanes do.
  *
  * The seeds are random per build and travel in the snapshot, so nobody without the snapshot can
  * craft a host that collides with an entry (say with an allow-listed domain).
@@ -27,10 +29,8 @@ export const stepA = (a: number, c: number): number => {
   return (m << 15) | (m >>> 17);
 };
 
-export const stepB = (b: number, c: number): number => {
-  const m = Math.imul(b ^ c, 0x85ebca77);
-  return (m << 13) | (m >>> 19);
-};
+/** Lane b folds in lane a's new state (not the character): two cheap operations a character. */
+export const stepB = (b: number, a: number): number => (Math.imul(b, 0x85ebca77) + a) | 0;
 
 export const fmix32 = (x: number): number => {
   let h = x ^ (x >>> 16);
@@ -65,7 +65,7 @@ export const hashHostKey = (host: string, seedA: number, seedB: number, tag: num
   for (let i = host.length - 1; i >= 0; i--) {
     const c = foldCase(host.charCodeAt(i));
     a = stepA(a, c);
-    b = stepB(b, c);
+    b = stepB(b, a);
   }
   finish(a, b, host.length, tag);
 };
@@ -77,7 +77,7 @@ export const hashUrlKey = (key: string, seedA: number, seedB: number): void => {
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     a = stepA(a, c);
-    b = stepB(b, c);
+    b = stepB(b, a);
   }
   finish(a, b, key.length, TAG_URL);
 };
