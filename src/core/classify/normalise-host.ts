@@ -228,13 +228,16 @@ export const normaliseDomainEntry = (line: string): string | null | undefined =>
   return normaliseHost(s);
 };
 
+/** Characters at which a URL entry's path may end in the requested path: segment, query and parameter starts. */
+export const isPathBoundary = (c: number): boolean => c === 47 || c === 63 || c === 38; // / ? &
+
 /** Strips one leading "www." as squidGuard does for URL entries and the URLs checked against them. */
 export const stripWww = (host: string): string => (host.startsWith('www.') && host.length > 4 ? host.slice(4) : host);
 
 /**
  * A urls-list line ("host/path", no scheme) as the key the index stores: host without a leading
- * "www.", canonical path without trailing slashes (so "a.com/dir/" covers "/dir" itself) and
- * without a fragment (browsers never send it). Undefined for blanks and comments, null if invalid.
+ * "www.", canonical path without trailing slashes (so "a.com/dir/" covers "/dir" itself; a
+ * trailing "?" or "&" goes too) and without a fragment (browsers never send it). Undefined for blanks and comments, null if invalid.
  */
 export const normaliseUrlEntry = (line: string): { host: string; path: string } | null | undefined => {
   const s = line.trim();
@@ -243,10 +246,7 @@ export const normaliseUrlEntry = (line: string): { host: string; path: string } 
   if (host === null) return null;
   let p = canonicalPath(path);
   let end = p.length;
-  while (end > 0 && p.charCodeAt(end - 1) === 47) end--;
+  while (end > 0 && isPathBoundary(p.charCodeAt(end - 1))) end--;
   p = p.slice(0, end);
   return { host: stripWww(host), path: p };
 };
-
-/** Characters at which a URL entry's path may end in the requested path: segment, query and parameter starts. */
-export const isPathBoundary = (c: number): boolean => c === 47 || c === 63 || c === 38; // / ? &

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildClassifier } from './build-classifier.ts';
 import { ClassifierSnapshotError, loadClassifierSnapshot } from './snapshot.ts';
+import { encodeSnapshot, payloadDigest } from './snapshot-writer.ts';
+import type { IndexParts } from './domain-index.ts';
 import type { Classifier, SourceList } from './types.ts';
 
 const LISTS: SourceList[] = [
@@ -71,5 +73,28 @@ describe('classifier snapshots', () => {
       corrupt[at]! ^= 0x10;
       refuses(corrupt, /checksum mismatch/);
     }
+  });
+
+  it('refuse a well-checksummed file whose header or tables make no sense', () => {
+    const garbled = bytes.slice();
+    garbled.fill(0x20, 64, 80); // the JSON header no longer parses
+    garbled.set(payloadDigest(garbled), 32);
+    refuses(garbled, /corrupted header/);
+
+    const table = { keys: Uint32Array.of(1, 2), homes: 1, count: 1 }; // no empty slot to stop a scan
+    const parts: IndexParts = {
+      listNames: ['a'],
+      seedA: 1,
+      seedB: 2,
+      valueBits: 1,
+      domains: table,
+      labelCounts: 4,
+      urls: table,
+      setOffsets: Uint32Array.of(0, 1),
+      setMembers: Uint16Array.of(0),
+      expressions: [],
+      warnings: [],
+    };
+    refuses(encodeSnapshot(parts), /table layout/);
   });
 });

@@ -38,7 +38,17 @@ export const loadClassifierSnapshot = (input: Uint8Array): CompactClassifier => 
   const stored = bytes.subarray(32, 64);
   if (!digest.every((b, i) => b === stored[i])) throw new ClassifierSnapshotError('corrupted (checksum mismatch)');
 
-  const jsonLength = view.getUint32(24, true);
+  try {
+    return fromHeader(bytes, total);
+  } catch (err) {
+    if (err instanceof ClassifierSnapshotError) throw err;
+    throw new ClassifierSnapshotError(`corrupted header (${err instanceof Error ? err.message : String(err)})`);
+  }
+};
+
+/** Views over the checked bytes, as the JSON header lays them out. */
+const fromHeader = (bytes: Uint8Array, total: number): CompactClassifier => {
+  const jsonLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(24, true);
   if (FIXED_HEADER + jsonLength > total) throw new ClassifierSnapshotError('corrupted (header length)');
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + jsonLength))) as SnapshotHeader;
 

@@ -22,7 +22,10 @@ export interface ListMatch {
   /** Index into `Classifier.listNames`. */
   list: number;
   kind: MatchKind;
-  /** How specific the match is: more labels / longer path wins; expressions are least specific. */
+  /**
+   * How specific the match is; larger wins. 'domain': the entry's label count (1–127); 'ip': 4;
+   * 'url': 1000 + the entry's path length (so a URL entry beats any domain); 'expression': 0.
+   */
   specificity: number;
 }
 
@@ -32,14 +35,24 @@ export interface Classifier {
   /** Distinct domain/IP entries held. */
   readonly domainCount: number;
   /**
+   * What building skipped and why (invalid entries, expressions that do not compile); absent or
+   * empty when nothing was. Building never throws over bad list content.
+   */
+  readonly warnings?: readonly string[];
+  /**
    * Lists holding the host at its MOST SPECIFIC matching level (walking parent domains from the
-   * full host up): several lists when they hold the same entry. Empty when none. The host must
-   * already be normalised (`normaliseHost`).
+   * full host up): several lists when they hold the same entry, in list order. Empty when none.
+   * An IPv4 literal host matches IP entries exactly and never domain suffixes. The host must
+   * already be normalised (`normaliseHost`); ASCII case is folded anyway. The arrays returned are
+   * frozen and shared: do not mutate them.
    */
   matchHost(host: string): readonly ListMatch[];
   /**
-   * For a full URL (scheme optional): URL entries for its host and path, else the host's
-   * matches, else expressions — the most specific level that matches, as above.
+   * For a full URL (scheme optional): URL entries for its host and path (the longest entry path
+   * ending at a segment boundary: "/path" covers "/path", "/path/…", "/path?…", not
+   * "/pathology"; a leading "www." on either host is ignored), else the host's matches, else
+   * expressions over "host/path?query" — the most specific level that matches, as above. A URL
+   * without a usable host matches nothing.
    */
   matchUrl(url: string): readonly ListMatch[];
   /** A compact binary form that `loadClassifierSnapshot` turns back into an equal Classifier. */
