@@ -8,6 +8,7 @@ import { DomainError, isRole, type RoleGrant } from '../core/index.ts';
 import { bootstrap, seedDemoSchool, systemContext, type ImportReport } from '../services/index.ts';
 import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
+import { registerListsCommand } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
@@ -259,6 +260,8 @@ export const buildCli = (): Command => {
         }
       });
     });
+
+  registerListsCommand(program);
 
   program.addOption(new Option('--quiet', 'accepted for scripts; Haven already prints only results on stdout').hideHelp());
   return program;

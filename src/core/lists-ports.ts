@@ -100,6 +100,8 @@ export interface ListsPorts {
   kindOf(path: string): Promise<PathKind>;
   makeTempDir(parent: string, prefix: string): Promise<string>;
   removeAll(path: string): Promise<void>;
+  /** Names in a folder, sorted; empty when it does not exist. */
+  listDir(path: string): Promise<string[]>;
   /** The file's bytes, or null when it does not exist. */
   readFile(path: string): Promise<Uint8Array | null>;
   /** Writes a temporary file beside `path`, fsyncs it, renames it over `path` and fsyncs the folder. */

@@ -141,6 +141,19 @@ describe('importLists', () => {
     assert.deepEqual(filesOf(dir), before);
   });
 
+  it('rebuilds the index when its snapshot does not read back, and says so', async () => {
+    let calls = 0;
+    const flaky = {
+      ...deps(),
+      loadClassifierSnapshot: (bytes: Uint8Array) => {
+        if (++calls === 1) throw new Error('corrupted (table layout)');
+        return stubLoadClassifierSnapshot(bytes);
+      },
+    };
+    const { manifest } = await importLists(flaky, { from: path.join(fixtures, 'tree'), dataDir: dataDir() });
+    assert.ok(manifest.warnings.includes('index rebuilt: attempt 1 failed (corrupted (table layout))'));
+  });
+
   it('refuses an import far smaller than the one in use unless allowed', async () => {
     const dir = dataDir();
     const big = path.join(tmp, 'big-tree');
@@ -174,6 +187,16 @@ describe('importLists', () => {
     );
     await first;
     await importLists(deps(), { from: path.join(fixtures, 'tree'), dataDir: dir });
+  });
+
+  it('clears what a crashed import left behind', async () => {
+    const dir = dataDir();
+    const lists = listsPaths(dir).dir;
+    mkdirSync(path.join(lists, '.import-crashed', 'tree'), { recursive: true });
+    writeFileSync(path.join(lists, '.category-index.snapshot.99.abcd.tmp'), 'half');
+    writeFileSync(listsPaths(dir).lock, JSON.stringify({ pid: 2 ** 22 + 54321, at: '2026-11-25T08:00:00Z' }));
+    await importLists(deps(), { from: path.join(fixtures, 'tree'), dataDir: dir });
+    assert.deepEqual(leftovers(dir), []);
   });
 
   it('reports status when nothing has been imported', async () => {

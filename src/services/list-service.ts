@@ -58,6 +58,7 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 export const SHRINK_GUARD = 0.5;
 const LOCK_STALE_MS = 6 * 3_600_000;
 const MAX_MANIFEST_WARNINGS = 100;
+const BUILD_ATTEMPTS = 3;
 
 export type ImportProgress =
   | { stage: 'download'; bytes: number; total: number | null }
@@ -161,6 +162,11 @@ export const importLists = async (
   if (!release) throw new DomainError('CONFLICT', 'Another list import is running; try again when it has finished', 409);
   let work: string | null = null;
   try {
+    // Holding the lock, anything temporary left in the folder is from an import that crashed.
+    for (const name of await ports.listDir(paths.dir)) {
+      if (name.startsWith('.import-') || (name.startsWith('.category-index.') && name.endsWith('.tmp')))
+        await ports.removeAll(path.join(paths.dir, name));
+    }
     work = await ports.makeTempDir(paths.dir, '.import-');
     const notes: string[] = [];
 
@@ -252,19 +258,28 @@ export const importLists = async (
 
     // 3. Build, and check the snapshot reads back.
     progress({ stage: 'build', lists: lists.length, entries });
-    let classifier: Classifier;
-    let snapshot: Uint8Array;
-    try {
-      classifier = deps.buildClassifier(tree.lists);
-      // The lists' strings are the bulk of the memory; the index holds none of them.
-      tree.lists.length = 0;
-      snapshot = classifier.toSnapshot();
-      const reread = deps.loadClassifierSnapshot(snapshot);
-      if (reread.domainCount !== classifier.domainCount || reread.listNames.join('\n') !== classifier.listNames.join('\n'))
-        throw new Error('the snapshot does not read back equal to the index');
-    } catch (err) {
-      throw failure('build', messageOf(err), err);
+    let classifier: Classifier | undefined;
+    let snapshot: Uint8Array | undefined;
+    const buildNotes: string[] = [];
+    // The snapshot must read back equal before it may replace the one in use. Each build draws a
+    // fresh hash seed, so a snapshot that does not read back is rebuilt (twice at most).
+    for (let attempt = 1; !classifier; attempt++) {
+      try {
+        const built = deps.buildClassifier(tree.lists);
+        const bytes = built.toSnapshot();
+        const reread = deps.loadClassifierSnapshot(bytes);
+        if (reread.domainCount !== built.domainCount || reread.listNames.join('\n') !== built.listNames.join('\n'))
+          throw new Error('the snapshot does not read back equal to the index');
+        classifier = built;
+        snapshot = bytes;
+      } catch (err) {
+        if (attempt >= BUILD_ATTEMPTS) throw failure('build', messageOf(err), err);
+        buildNotes.push(`index rebuilt: attempt ${attempt} failed (${messageOf(err)})`);
+      }
     }
+    if (!snapshot) throw failure('build', 'no snapshot');
+    // The lists' strings are the bulk of the memory; the index holds none of them.
+    tree.lists.length = 0;
     const previous = await readManifest(ports, paths.manifest);
     if (
       !input.allowShrink &&
@@ -279,7 +294,12 @@ export const importLists = async (
     }
 
     // 4. Swap in: snapshot first, then the manifest that describes it.
-    const warnings = [...notes, ...tree.warnings, ...unmapped.map((n) => `list ${n} is not in the category map and was not used`)];
+    const warnings = [
+      ...notes,
+      ...tree.warnings,
+      ...buildNotes,
+      ...unmapped.map((n) => `list ${n} is not in the category map and was not used`),
+    ];
     const manifest: ListsManifest = {
       format: 1,
       source: input.from,

@@ -2,7 +2,7 @@
  * ListsPorts (core/lists-ports.ts) on the local file system, fetch and zlib.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ListsPorts, PathKind } from '../../core/index.ts';
 import { loadCtiruList } from './ctiru-list.ts';
@@ -44,6 +44,18 @@ export const writeFileAtomic = async (file: string, data: Uint8Array | string, o
   }
 };
 
+/** A lock left by a process on this machine that no longer exists (a crash) is stale at once. */
+const holderIsGone = async (file: string): Promise<boolean> => {
+  try {
+    const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid?: unknown };
+    if (typeof pid !== 'number' || pid === process.pid) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+};
+
 const tryLock = async (file: string, staleMs: number): Promise<(() => Promise<void>) | null> => {
   await mkdir(path.dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -55,7 +67,7 @@ const tryLock = async (file: string, staleMs: number): Promise<(() => Promise<vo
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const info = await stat(file).catch(() => null);
-      if (info && Date.now() - info.mtimeMs < staleMs) return null;
+      if (info && Date.now() - info.mtimeMs < staleMs && !(await holderIsGone(file))) return null;
       await unlink(file).catch(() => undefined);
     }
   }
@@ -81,6 +93,14 @@ export const nodeListsPorts = (): ListsPorts => ({
     return mkdtemp(path.join(parent, prefix));
   },
   removeAll: (p) => rm(p, { recursive: true, force: true }),
+  listDir: async (p) => {
+    try {
+      return (await readdir(p)).sort();
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+  },
   readFile: async (p) => {
     try {
       return await readFile(p);
