@@ -5,7 +5,15 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodeListsPorts } from '../adapters/index.ts';
-import { DEFAULT_ILLEGAL_CANARY, DomainError, parseCategoryMap, type ListsPorts } from '../core/index.ts';
+import {
+  buildClassifier,
+  categoriesForLists,
+  DEFAULT_ILLEGAL_CANARY,
+  DomainError,
+  loadClassifierSnapshot,
+  parseCategoryMap,
+  type ListsPorts,
+} from '../core/index.ts';
 import { sourcesOf, stubBuildClassifier, stubLoadClassifierSnapshot } from '../../test-support/stub-classifier.ts';
 import {
   importIllegalList,
@@ -83,6 +91,24 @@ describe('importLists', () => {
     assert.equal(status.snapshotMatches, true);
     assert.equal(status.snapshotBytes, manifest.snapshot.bytes);
     assert.deepEqual(leftovers(dir), [], 'no temporary folder or lock left behind');
+  });
+
+  it('works with the real compact index: hosts map through the category map to Haven categories', async () => {
+    const real = { ...deps(), buildClassifier: (l: Parameters<typeof buildClassifier>[0]) => buildClassifier(l), loadClassifierSnapshot };
+    const dir = dataDir();
+    await importLists(real, { from: path.join(fixtures, 'tree'), dataDir: dir });
+    const { classifier } = (await loadImportedClassifier(real, dir))!;
+    const categories = categoriesForLists(categoryMap, classifier.listNames);
+    const categoriesOf = (host: string) =>
+      classifier
+        .matchHost(host)
+        .map((m) => categories[m.list])
+        .sort();
+    assert.deepEqual(categoriesOf('www.adult-site.example'), ['pornography', 'sex-education']);
+    assert.deepEqual(categoriesOf('a.b.casino.example'), ['gambling']);
+    assert.deepEqual(categoriesOf('203.0.113.7'), ['circumvention']);
+    assert.deepEqual(categoriesOf('ttrockstars.com'), []);
+    assert.deepEqual(categoriesOf('pix-only.example'), []);
   });
 
   it('imports a .tar.gz in UT1 layout, stripping its wrapper folder and naming lists ut1/…', async () => {

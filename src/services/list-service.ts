@@ -58,7 +58,7 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 export const SHRINK_GUARD = 0.5;
 const LOCK_STALE_MS = 6 * 3_600_000;
 const MAX_MANIFEST_WARNINGS = 100;
-const BUILD_ATTEMPTS = 3;
+const BUILD_ATTEMPTS = 5;
 
 export type ImportProgress =
   | { stage: 'download'; bytes: number; total: number | null }
@@ -262,7 +262,7 @@ export const importLists = async (
     let snapshot: Uint8Array | undefined;
     const buildNotes: string[] = [];
     // The snapshot must read back equal before it may replace the one in use. Each build draws a
-    // fresh hash seed, so a snapshot that does not read back is rebuilt (twice at most).
+    // fresh hash seed, so a snapshot that does not read back is rebuilt (a few times at most).
     for (let attempt = 1; !classifier; attempt++) {
       try {
         const built = deps.buildClassifier(tree.lists);
