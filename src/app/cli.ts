@@ -8,6 +8,7 @@ import { DomainError, isRole, type RoleGrant } from '../core/index.ts';
 import { bootstrap, seedDemoSchool, systemContext, type ImportReport } from '../services/index.ts';
 import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
+import { registerClassifyCommand } from './commands/classify-command.ts';
 import { registerListsCommand } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
@@ -262,6 +263,7 @@ export const buildCli = (): Command => {
     });
 
   registerListsCommand(program);
+  registerClassifyCommand(program);
 
   program.addOption(new Option('--quiet', 'accepted for scripts; Haven already prints only results on stdout').hideHelp());
   return program;

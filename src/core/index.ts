@@ -15,3 +15,4 @@ export * from './lists-ports.ts';
 export * from './category-map.ts';
 export * from './illegal-tier.ts';
 export * from './classify/index.ts';
+export * from './classification-engine.ts';

@@ -40,7 +40,9 @@ export const buildSortedTable = (hi: Uint32Array, lo: Uint32Array, count: number
     const home = (hi[j]! * scale) | 0;
     last = home > last ? home : last + 1;
   }
-  const keys = new Uint32Array((last + 2) * 2).fill(EMPTY);
+  // At least one slot per home plus an empty one after the last key: a lookup whose home lies
+  // past every key must still find an empty slot there, not run off the end of the array.
+  const keys = new Uint32Array((Math.max(last, homes - 1) + 2) * 2).fill(EMPTY);
   last = -1;
   for (let j = 0; j < count; j++) {
     const home = (hi[j]! * scale) | 0;
