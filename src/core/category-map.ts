@@ -126,3 +126,12 @@ export const categoryMapMarkdown = (map: CategoryMap): string => {
   }
   return lines.join('\n');
 };
+
+/** What to read from a list tree for this map: mapped lists only, without their excluded entries. */
+export const listTreeFilters = (map: CategoryMap) => ({
+  include: (name: string): boolean => resolveListCategory(map, name).kind === 'mapped',
+  exclude: (name: string): ReadonlySet<string> | undefined => {
+    const c = resolveListCategory(map, name);
+    return c.kind === 'mapped' && c.rule.exclude?.length ? new Set(c.rule.exclude) : undefined;
+  },
+});

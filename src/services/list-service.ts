@@ -16,6 +16,7 @@ import {
   createIllegalTier,
   DomainError,
   invalid,
+  listTreeFilters,
   resolveListCategory,
   type CategoryMap,
   type Classifier,
@@ -214,11 +215,7 @@ export const importLists = async (
       tree = await ports.loadTree(folder, {
         sourceName,
         unwrapSingleFolder: true,
-        include: (name) => resolveListCategory(map, name).kind === 'mapped',
-        exclude: (name) => {
-          const c = resolveListCategory(map, name);
-          return c.kind === 'mapped' && c.rule.exclude?.length ? new Set(c.rule.exclude) : undefined;
-        },
+        ...listTreeFilters(map),
         onProgress: (p) => progress({ stage: 'read', list: p.list, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
       });
     } catch (err) {

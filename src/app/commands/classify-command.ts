@@ -17,7 +17,7 @@ import {
   DomainError,
   examplePerson,
   loadClassifierSnapshot,
-  resolveListCategory,
+  listTreeFilters,
   parseIllegalCanaries,
   resolvePolicy,
   type Classifier,
@@ -38,11 +38,7 @@ const loadClassifier = async (listsDir: string | undefined, dataDir: string, map
     const tree = await ports.loadTree(root, {
       sourceName: path.basename(root),
       unwrapSingleFolder: true,
-      include: (name) => resolveListCategory(map, name).kind === 'mapped',
-      exclude: (name) => {
-        const c = resolveListCategory(map, name);
-        return c.kind === 'mapped' && c.rule.exclude?.length ? new Set(c.rule.exclude) : undefined;
-      },
+      ...listTreeFilters(map),
     });
     return buildClassifier(tree.lists);
   }
