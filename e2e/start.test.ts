@@ -15,6 +15,7 @@ describe('haven start', () => {
       const password = /Password: +(\S+)/.exec(out)?.[1];
       assert.ok(password, out);
       assert.match(out, /dns +not available yet/);
+      assert.match(out, /worker +running; no scheduled list updates \(set HAVEN_LISTS_URL/);
       const login = await fetch(`${haven.url}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -9,7 +9,7 @@ import { bootstrap, seedDemoSchool, systemContext, type ImportReport } from '../
 import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
-import { registerListsCommand } from './commands/lists-command.ts';
+import { registerListsCommand, startScheduledListUpdates } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
@@ -77,7 +77,17 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     out(`  Web app:    ${web.url}`);
     for (const line of adminLine) out(line);
   }
-  for (const role of roles.filter((r) => r !== 'web')) {
+  if (roles.includes('worker')) {
+    // The worker keeps category lists fresh; monitoring jobs join it with their issue.
+    const updates = startScheduledListUpdates({ dataDir: config.dataDir });
+    if (updates) {
+      closers.push(() => Promise.resolve(updates.stop()));
+      out(`  worker      keeps category lists up to date from HAVEN_LISTS_URL (next update ${updates.nextRunAt() ?? 'not scheduled'}).`);
+    } else {
+      out('  worker      running; no scheduled list updates (set HAVEN_LISTS_URL to import category lists on a schedule).');
+    }
+  }
+  for (const role of roles.filter((r) => r === 'dns' || r === 'proxy')) {
     const port = role === 'dns' ? ` (HAVEN_DNS_PORT ${config.dnsPort})` : role === 'proxy' ? ` (HAVEN_PROXY_PORT ${config.proxyPort})` : '';
     out(`  ${role.padEnd(10)}  not available yet: this role is a placeholder until its part of Haven lands; nothing is listening${port}.`);
   }
