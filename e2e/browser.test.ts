@@ -88,6 +88,23 @@ describe('web app in Chromium', { skip }, () => {
     await page.getByRole('cell', { name: 'Chowdhury' }).first().waitFor();
   });
 
+  it('adds a school, refuses a bad URN, and renames it', async () => {
+    await page.getByRole('link', { name: 'Schools', exact: true }).first().click();
+    const add = page.getByRole('region', { name: 'Add a school' });
+    await add.getByLabel('School name').fill('Elm Tree Academy');
+    await add.getByLabel(/URN/).fill('12x');
+    await add.getByRole('button', { name: 'Add school' }).click();
+    await add.getByText('A URN is 6 digits').waitFor();
+    await add.getByLabel(/URN/).fill('123457');
+    await add.getByRole('button', { name: 'Add school' }).click();
+    await page.getByRole('cell', { name: 'Elm Tree Academy' }).waitFor();
+    await page.getByRole('button', { name: 'Rename Elm Tree Academy' }).click();
+    const edit = page.getByRole('region', { name: 'Rename Elm Tree Academy' });
+    await edit.getByLabel('School name').fill('Elm Tree Primary Academy');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('cell', { name: 'Elm Tree Primary Academy' }).waitFor();
+  });
+
   it('has no serious accessibility problems on the main pages (axe-core)', async () => {
     const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
     for (const link of ['Dashboard', 'People', 'Groups', 'Schools', 'Users', 'Audit log', 'My account']) {

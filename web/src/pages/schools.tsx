@@ -170,16 +170,29 @@ function TrustSection({ onStatus }: { onStatus: (s: string) => void }) {
   );
 }
 
-function EditSchool({ school, onDone }: { school: School; onDone: (updated: School | null) => void }) {
-  const [name, setName] = useState(school.name);
-  const [urn, setUrn] = useState(school.urn ?? '');
+interface SchoolFormProps {
+  initial: { name: string; urn: string };
+  submitLabel: string;
+  busyLabel: string;
+  /** Saves the checked values; throws an API error to show on the form. */
+  submit: (values: { name: string; urn: string }) => Promise<void>;
+  onCancel?: () => void;
+  focusFirst?: boolean;
+}
+
+/** Name and URN, checked here before the API checks them again. Used to add and to rename. */
+function SchoolForm({ initial, submitLabel, busyLabel, submit, onCancel, focusFirst }: SchoolFormProps) {
+  const [name, setName] = useState(initial.name);
+  const [urn, setUrn] = useState(initial.urn);
   const [error, setError] = useState<unknown>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const first = useRef<HTMLInputElement>(null);
-  useEffect(() => first.current?.focus(), []);
+  useEffect(() => {
+    if (focusFirst) first.current?.focus();
+  }, [focusFirst]);
 
-  const save = async (e: SyntheticEvent) => {
+  const onSubmit = async (e: SyntheticEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
     if (!name.trim()) problems['name'] = 'Enter the school’s name';
@@ -189,78 +202,9 @@ function EditSchool({ school, onDone }: { school: School; onDone: (updated: Scho
     if (Object.keys(problems).length) return;
     setBusy(true);
     try {
-      const { school: updated } = await api.patch<{ school: School }>(`/api/v1/schools/${seg(school.id)}`, {
-        name: name.trim(),
-        urn: urn.trim() || null,
-      });
-      onDone(updated);
-    } catch (err) {
-      setError(err);
-      setFieldErrors(fieldErrorsOf(err));
-      setBusy(false);
-    }
-  };
-
-  return (
-    <Section title={`Rename ${school.name}`} id="edit-school">
-      <form onSubmit={(e) => void save(e)} noValidate className="form-narrow">
-        <ErrorMessage error={error} />
-        <TextField
-          ref={first}
-          label="School name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          error={fieldErrors['name']}
-          maxLength={120}
-          required
-        />
-        <TextField
-          label="URN"
-          optional
-          hint="The 6-digit unique reference number from Get Information about Schools."
-          inputMode="numeric"
-          value={urn}
-          onChange={(e) => setUrn(e.target.value)}
-          error={fieldErrors['urn']}
-          maxLength={6}
-          className="field--short"
-        />
-        <div className="form-actions">
-          <button type="submit" className="button" disabled={busy}>
-            Save changes
-          </button>
-          <button type="button" className="button button--secondary" onClick={() => onDone(null)}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Section>
-  );
-}
-
-function AddSchool({ onAdded }: { onAdded: (school: School) => void }) {
-  const [name, setName] = useState('');
-  const [urn, setUrn] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-
-  const add = async (e: SyntheticEvent) => {
-    e.preventDefault();
-    const problems: Record<string, string> = {};
-    if (!name.trim()) problems['name'] = 'Enter the school’s name';
-    if (urn.trim() && !URN_RE.test(urn.trim())) problems['urn'] = 'A URN is 6 digits';
-    setFieldErrors(problems);
-    setError(Object.keys(problems).length ? 'Check the highlighted fields.' : null);
-    if (Object.keys(problems).length) return;
-    setBusy(true);
-    try {
-      const body: { name: string; urn?: string } = { name: name.trim() };
-      if (urn.trim()) body.urn = urn.trim();
-      const { school } = await api.post<{ school: School }>('/api/v1/schools', body);
-      setName('');
-      setUrn('');
-      onAdded(school);
+      await submit({ name: name.trim(), urn: urn.trim() });
+      setName(initial.name);
+      setUrn(initial.urn);
     } catch (err) {
       setError(err);
       setFieldErrors(fieldErrorsOf(err));
@@ -270,34 +214,72 @@ function AddSchool({ onAdded }: { onAdded: (school: School) => void }) {
   };
 
   return (
-    <Section title="Add a school" id="add-school">
-      <form onSubmit={(e) => void add(e)} noValidate className="form-narrow">
-        <ErrorMessage error={error} />
-        <TextField
-          label="School name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          error={fieldErrors['name']}
-          maxLength={120}
-          required
-        />
-        <TextField
-          label="URN"
-          optional
-          hint="The 6-digit unique reference number from Get Information about Schools."
-          inputMode="numeric"
-          value={urn}
-          onChange={(e) => setUrn(e.target.value)}
-          error={fieldErrors['urn']}
-          maxLength={6}
-          className="field--short"
-        />
-        <div className="form-actions">
-          <button type="submit" className="button" disabled={busy}>
-            {busy ? 'Adding…' : 'Add school'}
+    <form onSubmit={(e) => void onSubmit(e)} noValidate className="form-narrow">
+      <ErrorMessage error={error} />
+      <TextField
+        ref={first}
+        label="School name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        error={fieldErrors['name']}
+        maxLength={120}
+        required
+      />
+      <TextField
+        label="URN"
+        optional
+        hint="The 6-digit unique reference number from Get Information about Schools."
+        inputMode="numeric"
+        value={urn}
+        onChange={(e) => setUrn(e.target.value)}
+        error={fieldErrors['urn']}
+        maxLength={6}
+        className="field--short"
+      />
+      <div className="form-actions">
+        <button type="submit" className="button" disabled={busy}>
+          {busy ? busyLabel : submitLabel}
+        </button>
+        {onCancel && (
+          <button type="button" className="button button--secondary" onClick={onCancel}>
+            Cancel
           </button>
-        </div>
-      </form>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function EditSchool({ school, onDone }: { school: School; onDone: (updated: School | null) => void }) {
+  return (
+    <Section title={`Rename ${school.name}`} id="edit-school">
+      <SchoolForm
+        initial={{ name: school.name, urn: school.urn ?? '' }}
+        submitLabel="Save changes"
+        busyLabel="Saving…"
+        focusFirst
+        onCancel={() => onDone(null)}
+        submit={async ({ name, urn }) => {
+          const { school: updated } = await api.patch<{ school: School }>(`/api/v1/schools/${seg(school.id)}`, { name, urn: urn || null });
+          onDone(updated);
+        }}
+      />
+    </Section>
+  );
+}
+
+function AddSchool({ onAdded }: { onAdded: (school: School) => void }) {
+  return (
+    <Section title="Add a school" id="add-school">
+      <SchoolForm
+        initial={{ name: '', urn: '' }}
+        submitLabel="Add school"
+        busyLabel="Adding…"
+        submit={async ({ name, urn }) => {
+          const { school } = await api.post<{ school: School }>('/api/v1/schools', urn ? { name, urn } : { name });
+          onAdded(school);
+        }}
+      />
     </Section>
   );
 }
