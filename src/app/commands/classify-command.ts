@@ -13,6 +13,7 @@ import {
   compilePolicy,
   createClassificationEngine,
   decide,
+  DEFAULT_PROFILE_IDS,
   defaultTrustPolicy,
   DomainError,
   examplePerson,
@@ -28,7 +29,7 @@ import { loadConfig } from '../config.ts';
 import { loadCategoryMap } from './lists-command.ts';
 
 /** The pupil group a school's unknown pupils fall into: what `classify` decides for by default. */
-export const DEFAULT_CLASSIFY_GROUP = 'pupil-unknown';
+export const DEFAULT_CLASSIFY_GROUP: (typeof DEFAULT_PROFILE_IDS)[number] = 'pupil-unknown';
 
 const loadClassifier = async (listsDir: string | undefined, dataDir: string, map: CategoryMap): Promise<Classifier> => {
   const ports = nodeListsPorts();
@@ -64,11 +65,7 @@ export const registerClassifyCommand = (program: Command): void => {
     .description('classify hosts or URLs: prints input, category, source list and the action for a group, tab-separated')
     .argument('[inputs...]', 'hosts or URLs (default: one per line on stdin)')
     .option('--lists <dir>', 'classify with the UT1-form lists in this folder instead of the imported index')
-    .option(
-      '--group <name>',
-      `policy group to decide for: ${['eyfs-ks1', 'ks2', 'ks3-plus', 'staff', 'guests', DEFAULT_CLASSIFY_GROUP].join(', ')}`,
-      DEFAULT_CLASSIFY_GROUP,
-    )
+    .option('--group <name>', `policy group to decide for: ${DEFAULT_PROFILE_IDS.join(', ')}`, DEFAULT_CLASSIFY_GROUP)
     .action(async (inputs: string[], opts: { lists?: string; group: string }) => {
       const config = loadConfig();
       const map = loadCategoryMap();
