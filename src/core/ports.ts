@@ -172,6 +172,60 @@ export interface AuditRepository {
   head(): Promise<{ seq: number; hash: string } | null>;
 }
 
+/** Whose policy a version belongs to: the trust's defaults or one school's changes. */
+export type PolicyScope = 'trust' | 'school';
+
+/** One saved version of a trust or school policy. Versions are never edited; a change is a new one. */
+export interface PolicyVersionRecord {
+  scope: PolicyScope;
+  /** Trust id or school id. */
+  scopeId: string;
+  /** 1, 2, 3 … per scope; 0 is never stored (it means the built-in defaults). */
+  version: number;
+  /** The TrustPolicy or SchoolPolicy as JSON-shaped data. */
+  document: unknown;
+  reason: string;
+  /** The readable diff from the previous version, one line per change. */
+  changes: string[];
+  changedByUserId: string | null;
+  changedByLabel: string;
+  createdAt: string;
+}
+
+/** A teacher's temporary opening of sites or categories for a class, stored apart from versioned policy. */
+export interface OverrideRecord {
+  id: string;
+  schoolId: string;
+  /** The TeacherOverride (audience, categories, sites, action) as JSON-shaped data. */
+  audience: unknown;
+  categories: string[];
+  sites: string[];
+  action: 'allow' | 'allow-and-flag';
+  startsAt: string;
+  expiresAt: string;
+  reason: string;
+  createdByUserId: string | null;
+  createdByLabel: string;
+  createdAt: string;
+  revokedAt: string | null;
+  revokedByLabel: string | null;
+}
+
+export interface PolicyRepository {
+  current(scope: PolicyScope, scopeId: string): Promise<PolicyVersionRecord | null>;
+  get(scope: PolicyScope, scopeId: string, version: number): Promise<PolicyVersionRecord | null>;
+  /** Newest first. */
+  history(scope: PolicyScope, scopeId: string, limit: number): Promise<PolicyVersionRecord[]>;
+  /** Stores a new version; throws a CONFLICT DomainError when that version number is taken (a concurrent edit). */
+  append(version: PolicyVersionRecord): Promise<void>;
+  /** Overrides of a school that have not expired or been revoked by `at`, or all of them (newest first) without `at`. */
+  listOverrides(schoolId: string, activeAt?: string, limit?: number): Promise<OverrideRecord[]>;
+  getOverride(id: string): Promise<OverrideRecord | null>;
+  createOverride(o: OverrideRecord): Promise<void>;
+  /** False when it was already revoked. */
+  revokeOverride(id: string, at: string, byLabel: string): Promise<boolean>;
+}
+
 export interface Store {
   tenancy: TenancyRepository;
   people: PeopleRepository;
@@ -179,6 +233,7 @@ export interface Store {
   users: UserRepository;
   sessions: SessionRepository;
   audit: AuditRepository;
+  policies: PolicyRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

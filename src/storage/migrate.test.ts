@@ -5,7 +5,7 @@ import { testEngines, withDatabase } from '../../test-support/databases.ts';
 import { newAuditInput } from '../../test-support/factories.ts';
 import { migrateToLatest } from './index.ts';
 
-const MIGRATIONS = ['0001-foundation', '0002-audit-append-only', '0003-totp-last-step'];
+const MIGRATIONS = ['0001-foundation', '0002-audit-append-only', '0003-totp-last-step', '0004-filter-policies'];
 
 const TABLES = [
   'app_user',
@@ -18,9 +18,11 @@ const TABLES = [
   'parent_link',
   'person',
   'person_group',
+  'policy_version',
   'recovery_code',
   'school',
   'session',
+  'teacher_override',
   'trust',
   'user_role',
 ];

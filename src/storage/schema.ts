@@ -118,6 +118,36 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** Saved trust and school filtering policies; append-only (a change is a new version). */
+export interface PolicyVersionTable {
+  scope: string;
+  scope_id: string;
+  version: number;
+  document: string;
+  reason: string;
+  changes: string;
+  changed_by_user_id: string | null;
+  changed_by_label: string;
+  created_at: string;
+}
+
+export interface TeacherOverrideTable {
+  id: string;
+  school_id: string;
+  audience: string;
+  categories: string;
+  sites: string;
+  action: string;
+  starts_at: string;
+  expires_at: string;
+  reason: string;
+  created_by_user_id: string | null;
+  created_by_label: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by_label: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -137,4 +167,6 @@ export interface DB {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   meta: MetaTable;
+  policy_version: PolicyVersionTable;
+  teacher_override: TeacherOverrideTable;
 }

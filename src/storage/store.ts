@@ -6,6 +6,7 @@ import type { Store } from '../core/index.ts';
 import type { Engine } from './engine.ts';
 import { kyselyAuditRepository } from './repositories/audit-repository.ts';
 import { kyselyGroupRepository } from './repositories/group-repository.ts';
+import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
 import { kyselyPeopleRepository } from './repositories/people-repository.ts';
 import { kyselySessionRepository } from './repositories/session-repository.ts';
 import { kyselyTenancyRepository } from './repositories/tenancy-repository.ts';
@@ -20,6 +21,7 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     users: kyselyUserRepository(db),
     sessions: kyselySessionRepository(db),
     audit: kyselyAuditRepository(db, engine),
+    policies: kyselyPolicyRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;
