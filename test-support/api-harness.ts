@@ -8,6 +8,7 @@ import { buildApi, SESSION_COOKIE } from '../src/api/index.ts';
 import type { Clock, Person, Role, RoleGrant, School } from '../src/core/index.ts';
 import { createServices, DEFAULT_AUTH_SETTINGS, systemContext, type AuthSettings, type Services } from '../src/services/index.ts';
 import { testEngines, type EngineCase, type TestDatabase } from './databases.ts';
+import { fixtureClassification } from './fixture-classification.ts';
 
 export class MutableClock implements Clock {
   current: Date;
@@ -51,6 +52,7 @@ export const createHarness = async (options: { engine?: EngineCase; auth?: Parti
     totp: otplibTotp(clock),
     secretBox: aesSecretBox(randomBytes(32)),
     auth: { ...DEFAULT_AUTH_SETTINGS, ...options.auth },
+    loadClassification: () => Promise.resolve(fixtureClassification()),
   });
   const ctx = systemContext('test');
   await services.tenancy.ensureTrust('Test Trust');

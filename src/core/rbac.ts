@@ -7,7 +7,24 @@ import { ROLES, type Role, type RoleGrant } from './roles.ts';
 
 export type Action = 'read' | 'create' | 'update' | 'import' | 'reset_password' | 'verify';
 
-export type ResourceType = 'account' | 'trust' | 'school' | 'person' | 'group' | 'user' | 'audit' | 'dashboard';
+export type ResourceType =
+  | 'account'
+  | 'trust'
+  | 'school'
+  | 'person'
+  | 'group'
+  | 'user'
+  | 'audit'
+  | 'dashboard'
+  | 'filtering'
+  | 'trust_filtering'
+  | 'filter_override';
+
+/**
+ * Resources only trust-wide grants reach: a role held at one school never changes what every
+ * school inherits.
+ */
+export const TRUST_SCOPED_RESOURCES: ReadonlySet<ResourceType> = new Set<ResourceType>(['trust_filtering']);
 
 const everyone: readonly Role[] = ROLES;
 /** Everyone who works at the school and may need to find a pupil or colleague by name. */
@@ -25,6 +42,15 @@ const schoolStaff: readonly Role[] = [
 ];
 /** Roles that keep the school's people and groups in step with its MIS. */
 const peopleManagers: readonly Role[] = ['admin', 'office', 'it_manager', 'dsl', 'deputy_dsl', 'headteacher'];
+/**
+ * Roles that decide what the school filters: IT runs it, the DSL and online safety lead own what
+ * it should do, the head answers for it (docs/decisions/0007-filtering-change-control.md).
+ */
+const filteringManagers: readonly Role[] = ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl', 'headteacher'];
+/** Who may see the filtering policy and test sites against it (governors see reports, not settings). */
+const filteringReaders: readonly Role[] = [...filteringManagers, 'trust_lead', 'dpo'];
+/** Who may open sites for a class for a lesson, within what the policy lets teachers open. */
+const overrideMakers: readonly Role[] = [...filteringManagers, 'pastoral', 'staff'];
 
 export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, readonly Role[]>>>> = {
   account: { read: everyone, update: everyone },
@@ -36,6 +62,10 @@ export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, r
   // Audit entries name actions and record ids, never safeguarding content.
   audit: { read: ['admin', 'dpo'], verify: ['admin', 'dpo'] },
   dashboard: { read: everyone },
+  filtering: { read: filteringReaders, update: filteringManagers },
+  trust_filtering: { read: filteringReaders, update: ['admin', 'it_manager'] },
+  // Revoking ('update') someone else's override also needs filtering:update (checked by the service).
+  filter_override: { read: overrideMakers, create: overrideMakers, update: overrideMakers },
 };
 
 export interface Actor {
@@ -53,7 +83,13 @@ export const rolesAllowed = (action: Action, type: ResourceType): readonly Role[
 
 /** The roles an actor holds that apply to a resource: grants for its school and trust-wide grants. */
 export const rolesFor = (actor: Actor, resource: Resource): Role[] =>
-  actor.grants.filter((g) => resource.schoolId == null || g.schoolId === null || g.schoolId === resource.schoolId).map((g) => g.role);
+  actor.grants
+    .filter((g) =>
+      TRUST_SCOPED_RESOURCES.has(resource.type)
+        ? g.schoolId === null
+        : resource.schoolId == null || g.schoolId === null || g.schoolId === resource.schoolId,
+    )
+    .map((g) => g.role);
 
 export const can = (actor: Actor, action: Action, resource: Resource): boolean => {
   const allowed = rolesAllowed(action, resource.type);
@@ -63,7 +99,7 @@ export const can = (actor: Actor, action: Action, resource: Resource): boolean =
 /** Schools an actor may see records of for an action; 'all' when a trust-wide grant allows it. */
 export const schoolsFor = (actor: Actor, action: Action, type: ResourceType): 'all' | string[] => {
   const allowed = rolesAllowed(action, type);
-  const grants = actor.grants.filter((g) => allowed.includes(g.role));
+  const grants = actor.grants.filter((g) => allowed.includes(g.role) && (g.schoolId === null || !TRUST_SCOPED_RESOURCES.has(type)));
   if (grants.some((g) => g.schoolId === null)) return 'all';
   return [...new Set(grants.map((g) => g.schoolId).filter((s): s is string => s !== null))];
 };

@@ -3,6 +3,7 @@
  * who is asking (for the audit log and for what they may see).
  */
 import type { Actor, Clock, PasswordHasher, SecretBox, Store, TotpProvider } from '../core/index.ts';
+import type { ClassificationBundle } from './filter-runtime.ts';
 
 export interface AuthSettings {
   /** Minutes without activity before a session locks (default 10). */
@@ -31,6 +32,8 @@ export interface ServiceDeps {
   totp: TotpProvider;
   secretBox: SecretBox;
   auth: AuthSettings;
+  /** Loads the category index and illegal tier; without it nothing is categorised (tests, first start). */
+  loadClassification?: () => Promise<ClassificationBundle>;
 }
 
 export interface RequestContext {

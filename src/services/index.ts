@@ -6,23 +6,36 @@ import { createAuditService } from './audit-service.ts';
 import { createAuthService } from './auth-service.ts';
 import type { ServiceDeps } from './context.ts';
 import { createDashboardService } from './dashboard-service.ts';
+import { createFilterRuntime, emptyClassification, type FilterRuntime } from './filter-runtime.ts';
 import { createGroupService } from './group-service.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
+import { createPolicyService } from './policy-service.ts';
 import { createTenancyService } from './tenancy-service.ts';
 import { createUserService } from './user-service.ts';
 
-export const createServices = (deps: ServiceDeps) => ({
-  deps,
-  auth: createAuthService(deps),
-  tenancy: createTenancyService(deps),
-  people: createPeopleService(deps),
-  groups: createGroupService(deps),
-  users: createUserService(deps),
-  audit: createAuditService(deps),
-  dashboard: createDashboardService(deps),
-  importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
-});
+export const createServices = (deps: ServiceDeps) => {
+  // The runtime and the policy service need each other: policies are compiled from what the service loads.
+  let runtime: FilterRuntime | null = null;
+  const policies = createPolicyService(deps, () => runtime!);
+  runtime = createFilterRuntime({
+    loadClassification: deps.loadClassification ?? (() => Promise.resolve(emptyClassification())),
+    effectivePolicy: policies.effectivePolicy,
+  });
+  return {
+    deps,
+    filter: runtime,
+    policies,
+    auth: createAuthService(deps),
+    tenancy: createTenancyService(deps),
+    people: createPeopleService(deps),
+    groups: createGroupService(deps),
+    users: createUserService(deps),
+    audit: createAuditService(deps),
+    dashboard: createDashboardService(deps),
+    importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
+  };
+};
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -34,3 +47,5 @@ export type { ChainReport } from './audit-service.ts';
 export type { ImportReport } from './people-import.ts';
 export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
+export * from './filter-runtime.ts';
+export type { PolicyView, PolicySaveResult, PolicyVersionSummary, OverrideView, OverrideInput, CheckInput } from './policy-service.ts';

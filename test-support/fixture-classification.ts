@@ -1,0 +1,43 @@
+/**
+ * A small, real classification bundle for service and API tests: the compact index over a few
+ * UT1-form lists, mapped through the product's own category map, and an illegal tier holding
+ * one plain entry besides the canary.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  buildClassifier,
+  CATEGORY_IDS,
+  categoriesForLists,
+  createClassificationEngine,
+  createIllegalTier,
+  DEFAULT_ILLEGAL_CANARY,
+  parseCategoryMap,
+  type SourceList,
+} from '../src/core/index.ts';
+import type { ClassificationBundle } from '../src/services/index.ts';
+
+export const FIXTURE_LISTS: SourceList[] = [
+  { name: 'ut1/adult', domains: ['adult-example.test'], urls: [], expressions: [] },
+  { name: 'ut1/gambling', domains: ['bet-example.test'], urls: [], expressions: [] },
+  { name: 'ut1/games', domains: ['games-example.test'], urls: [], expressions: [] },
+  { name: 'ut1/social_networks', domains: ['social-example.test'], urls: [], expressions: [] },
+  { name: 'ut1/sexual_education', domains: ['rse-example.test'], urls: [], expressions: [] },
+];
+
+/** A URL the fixture illegal tier blocks (as the IWF list would). */
+export const FIXTURE_ILLEGAL_URL = 'illegal-example.test/abuse/page.html';
+
+export const fixtureClassification = (): ClassificationBundle => {
+  const map = parseCategoryMap(JSON.parse(readFileSync(new URL('../data/category-map.json', import.meta.url), 'utf8')), {
+    categories: CATEGORY_IDS,
+  });
+  const classifier = buildClassifier(FIXTURE_LISTS);
+  const illegal = createIllegalTier([{ source: 'iwf', plain: [FIXTURE_ILLEGAL_URL], sha256: [], md5: [] }], {
+    canaries: [DEFAULT_ILLEGAL_CANARY],
+  });
+  return {
+    engine: createClassificationEngine({ classifier, listCategories: categoriesForLists(map, classifier.listNames), illegal }),
+    illegal,
+    lists: { count: FIXTURE_LISTS.length, domains: classifier.domainCount, importedAt: '2026-03-01T00:00:00.000Z' },
+  };
+};
