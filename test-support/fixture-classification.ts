@@ -35,9 +35,29 @@ export const fixtureClassification = (): ClassificationBundle => {
   const illegal = createIllegalTier([{ source: 'iwf', plain: [FIXTURE_ILLEGAL_URL], sha256: [], md5: [] }], {
     canaries: [DEFAULT_ILLEGAL_CANARY],
   });
+  const listCategories = categoriesForLists(map, classifier.listNames);
   return {
-    engine: createClassificationEngine({ classifier, listCategories: categoriesForLists(map, classifier.listNames), illegal }),
+    engine: createClassificationEngine({ classifier, listCategories, illegal }),
     illegal,
-    lists: { count: FIXTURE_LISTS.length, domains: classifier.domainCount, importedAt: '2026-03-01T00:00:00.000Z' },
+    manifest: {
+      format: 1,
+      source: 'test-support/fixture-classification.ts',
+      sourceName: 'fixture',
+      importedAt: '2026-03-01T00:00:00.000Z',
+      snapshot: { file: 'none', bytes: 0, sha256: '' },
+      totals: { lists: FIXTURE_LISTS.length, domains: 5, urls: 0, expressions: 0, malformed: 0, excluded: 0, distinctDomains: classifier.domainCount },
+      lists: FIXTURE_LISTS.map((l, i) => ({
+        name: l.name,
+        category: listCategories[i] ?? '-',
+        domains: l.domains.length,
+        urls: 0,
+        expressions: 0,
+        malformed: 0,
+        excluded: 0,
+      })),
+      ignored: [],
+      unmapped: [],
+      warnings: [],
+    },
   };
 };

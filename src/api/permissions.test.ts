@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { can, PERMISSIONS, ROLES, rolesAllowed, type Role } from '../core/index.ts';
+import { can, defaultTrustPolicy, PERMISSIONS, ROLES, rolesAllowed, type Role } from '../core/index.ts';
 import { createHarness, roleGrant, type Harness } from '../../test-support/api-harness.ts';
 import { routeTable, type RouteInfo } from './index.ts';
 
@@ -30,6 +30,15 @@ const SAMPLES: Record<string, { body?: unknown; csv?: string }> = {
   'POST /api/v1/users': { body: { email: 'new@test.example', displayName: 'New', grants: [] } },
   'PATCH /api/v1/users/:userId': { body: { displayName: 'Target user' } },
   'POST /api/v1/users/:userId/reset-password': { body: {} },
+  'PUT /api/v1/trust/filtering-policy': { body: { policy: defaultTrustPolicy(), reason: 'Role walk', baseVersion: 0 } },
+  'PUT /api/v1/schools/:schoolId/filtering-policy': {
+    body: { policy: { blockList: [{ pattern: 'role-walk.example' }] }, reason: 'Role walk', baseVersion: 0 },
+  },
+  'POST /api/v1/schools/:schoolId/filtering/check': { body: { site: 'games-example.test', profile: 'ks2' } },
+  'POST /api/v1/schools/:schoolId/overrides': {
+    body: { audience: { yearGroups: ['5'] }, categories: ['games'], minutes: 30, reason: 'Role walk lesson' },
+  },
+  'POST /api/v1/schools/:schoolId/overrides/:overrideId/revoke': { body: { reason: 'Role walk' } },
 };
 
 describe('every route × every role', () => {
@@ -51,7 +60,20 @@ describe('every route × every role', () => {
       'Art Club',
     );
     const target = await h.sessionFor([roleGrant('staff', h.schoolA.id)]);
-    ids = { schoolId: h.schoolA.id, personId: h.pupilA.id, groupId: group.id, userId: target.userId };
+    // The first role allowed to revoke it ends it; the rest are told it has ended (409).
+    const override = await h.services.policies.createOverride(
+      { actor: { userId: admin.userId, grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null },
+      h.schoolA.id,
+      { audience: { yearGroups: ['5'] }, categories: ['games'], minutes: 240, reason: 'Role walk' },
+    );
+    ids = {
+      schoolId: h.schoolA.id,
+      personId: h.pupilA.id,
+      groupId: group.id,
+      userId: target.userId,
+      overrideId: override.id,
+      version: '1',
+    };
   });
   after(() => h.close());
 

@@ -17,6 +17,7 @@ import type { Services } from '../services/index.ts';
 import { makeAuthorise, type RouteAccess } from './access.ts';
 import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
+import { filteringRoutes } from './routes/filtering.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { tenancyRoutes } from './routes/tenancy.ts';
 import type { Api } from './routes/types.ts';
@@ -162,6 +163,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   tenancyRoutes(app, deps);
   peopleRoutes(app, deps);
   userRoutes(app, deps);
+  filteringRoutes(app, deps);
 
   const webRoot = options.webRoot && existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : undefined;
   if (webRoot) {

@@ -19,18 +19,19 @@ import {
   type IllegalTier,
   type RequestPerson,
 } from '../core/index.ts';
+import type { ListsManifest } from './list-service.ts';
 
 export interface ClassificationBundle {
   engine: ClassificationEngine;
   illegal: IllegalTier;
-  /** Lists in the index and when they were imported (null: no lists imported yet). */
-  lists: { count: number; domains: number; importedAt: string } | null;
+  /** What the index was built from (null: no lists imported yet). */
+  manifest: ListsManifest | null;
 }
 
 /** With no lists imported: nothing is categorised, and the illegal tier holds its canary. */
 export const emptyClassification = (): ClassificationBundle => {
   const illegal = createIllegalTier([], { canaries: [DEFAULT_ILLEGAL_CANARY] });
-  return { engine: createClassificationEngine({ classifier: buildClassifier([]), listCategories: [], illegal }), illegal, lists: null };
+  return { engine: createClassificationEngine({ classifier: buildClassifier([]), listCategories: [], illegal }), illegal, manifest: null };
 };
 
 export interface CheckRequest {

@@ -282,15 +282,15 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
       if (input.policy.overrides !== undefined && input.policy.overrides.length > 0) {
         throw invalid('Teacher overrides are made and ended on their own page, not saved with the policy');
       }
-      const { overrides: _dropped, ...rest } = input.policy;
-      const policy: SchoolPolicy = { ...rest, schoolId };
+      const policy: SchoolPolicy = { ...input.policy, schoolId };
+      delete policy.overrides;
       const trust = await trustPolicy();
       const warnings = refuseProblems(validatePolicy(policy, { trust: trust.policy, isIllegal: await isIllegal() }), 'school policy');
       const saved = await saveVersion(
         ctx,
         'school',
         schoolId,
-        { schoolId } as SchoolPolicy,
+        { schoolId },
         policy,
         { reason, baseVersion: input.baseVersion },
         { action: 'filtering.school_policy_changed', schoolId },
@@ -402,11 +402,12 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
       const reason = cleanReason(rawReason);
       const o = await store.policies.getOverride(overrideId);
       if (!o || o.schoolId !== schoolId) throw notFound('NOT_FOUND', 'Override');
-      const mayManage = can(ctx.actor, 'update', { type: 'filtering', schoolId });
-      if (!mayManage && o.createdByUserId !== ctx.actor.userId)
-        throw forbidden('Only whoever made an override, or a filtering manager, can end it');
       const at = nowIso(deps);
       if (o.revokedAt !== null || o.expiresAt <= at) throw new DomainError('CONFLICT', 'This override has already ended', 409);
+      const mayManage = can(ctx.actor, 'update', { type: 'filtering', schoolId });
+      if (!mayManage && o.createdByUserId !== ctx.actor.userId) {
+        throw forbidden('Only whoever made an override, or a filtering manager, can end it');
+      }
       await store.transaction(async (tx) => {
         if (!(await tx.policies.revokeOverride(overrideId, at, ctx.actorLabel))) {
           throw new DomainError('CONFLICT', 'This override has already ended', 409);

@@ -5,7 +5,7 @@ import type { DB, PolicyVersionTable, TeacherOverrideTable } from '../schema.ts'
 const toVersion = (r: PolicyVersionTable): PolicyVersionRecord => ({
   scope: r.scope as PolicyScope,
   scopeId: r.scope_id,
-  version: Number(r.version),
+  version: r.version,
   document: JSON.parse(r.document) as unknown,
   reason: r.reason,
   changes: JSON.parse(r.changes) as string[],
