@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DomainError, isRole, type RoleGrant } from '../core/index.ts';
-import { bootstrap, seedDemoSchool, systemContext, type ImportReport } from '../services/index.ts';
+import { bootstrap, recordListsImport, seedDemoSchool, systemContext, type ImportReport } from '../services/index.ts';
 import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
+import { watchListFiles } from './classification.ts';
 import { registerListsCommand, startScheduledListUpdates } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
@@ -77,9 +78,26 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     out(`  Web app:    ${web.url}`);
     for (const line of adminLine) out(line);
   }
+  // An import by another process (the CLI, a worker elsewhere) is swapped in without a restart.
+  const watcher = watchListFiles(haven.services.filter, config.dataDir, {
+    onReload: (e) =>
+      err(e ? `could not load the new category lists, the old ones keep serving: ${e.message}` : 'loaded new category lists'),
+  });
+  closers.push(() => Promise.resolve(watcher.stop()));
   if (roles.includes('worker')) {
     // The worker keeps category lists fresh; monitoring jobs join it with their issue.
-    const updates = startScheduledListUpdates({ dataDir: config.dataDir });
+    const updates = startScheduledListUpdates({
+      dataDir: config.dataDir,
+      onResult: (r) => {
+        if (!r.ok) return;
+        void watcher.check();
+        recordListsImport(haven.services.deps.store, systemContext('scheduled list update'), new Date().toISOString(), {
+          before: r.previous,
+          after: r.manifest,
+          reason: `Scheduled update from ${r.manifest.source}`,
+        }).catch((e: unknown) => err(`could not record the list update in the audit log: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    });
     if (updates) {
       closers.push(() => Promise.resolve(updates.stop()));
       out(`  worker      keeps category lists up to date from HAVEN_LISTS_URL (next update ${updates.nextRunAt() ?? 'not scheduled'}).`);

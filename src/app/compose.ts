@@ -7,6 +7,7 @@ import { aesSecretBox, argon2PasswordHasher, otplibTotp } from '../adapters/inde
 import type { Clock } from '../core/index.ts';
 import { createServices, DEFAULT_AUTH_SETTINGS, type Services } from '../services/index.ts';
 import { createStore, migrateToLatest, openDatabase, type Database } from '../storage/index.ts';
+import { loadClassificationBundle } from './classification.ts';
 import type { HavenConfig } from './config.ts';
 import { loadSecretKey } from './secret-key.ts';
 
@@ -41,6 +42,7 @@ export const openHaven = async (
         maxFailedLogins: config.maxFailedLogins,
         lockoutMinutes: config.lockoutMinutes,
       },
+      loadClassification: () => loadClassificationBundle(config.dataDir),
     });
     return {
       config,

@@ -29,8 +29,9 @@ export interface ClassificationBundle {
 }
 
 /** With no lists imported: nothing is categorised, and the illegal tier holds its canary. */
-export const emptyClassification = (): ClassificationBundle => {
-  const illegal = createIllegalTier([], { canaries: [DEFAULT_ILLEGAL_CANARY] });
+export const emptyClassification = (
+  illegal: IllegalTier = createIllegalTier([], { canaries: [DEFAULT_ILLEGAL_CANARY] }),
+): ClassificationBundle => {
   return { engine: createClassificationEngine({ classifier: buildClassifier([]), listCategories: [], illegal }), illegal, manifest: null };
 };
 

@@ -49,3 +49,5 @@ export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
 export * from './filter-runtime.ts';
 export type { PolicyView, PolicySaveResult, PolicyVersionSummary, OverrideView, OverrideInput, CheckInput } from './policy-service.ts';
+export { listsDiff, recordListsImport, recordIllegalImport } from './list-change.ts';
+export { cleanReason } from './policy-service.ts';

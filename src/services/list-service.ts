@@ -151,7 +151,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 export const importLists = async (
   deps: ListsServiceDeps,
   input: ImportListsInput,
-): Promise<{ manifest: ListsManifest; classifier: Classifier }> => {
+): Promise<{ manifest: ListsManifest; classifier: Classifier; previous: ListsManifest | null }> => {
   const { ports } = deps;
   const limits = { ...DEFAULT_IMPORT_LIMITS, ...input.limits };
   const paths = listsPaths(input.dataDir);
@@ -323,7 +323,7 @@ export const importLists = async (
     progress({ stage: 'write', bytes: snapshot.byteLength });
     await ports.writeFileAtomic(paths.snapshot, snapshot);
     await ports.writeFileAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
-    return { manifest, classifier };
+    return { manifest, classifier, previous };
   } finally {
     if (work) await ports.removeAll(work).catch(() => undefined);
     await release();
@@ -440,7 +440,8 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-export type ScheduledResult = { ok: true; manifest: ListsManifest; classifier: Classifier } | { ok: false; error: Error };
+export type ScheduledResult =
+  { ok: true; manifest: ListsManifest; classifier: Classifier; previous: ListsManifest | null } | { ok: false; error: Error };
 
 export interface ScheduledListUpdates {
   /** Runs an update now (unless one is running), then waits a full interval again. */
@@ -496,12 +497,12 @@ export const scheduleListUpdates = (deps: ListsServiceDeps, options: ScheduleOpt
     running = (async (): Promise<ScheduledResult> => {
       let result: ScheduledResult;
       try {
-        const { manifest, classifier } = await importLists(deps, {
+        const { manifest, classifier, previous } = await importLists(deps, {
           from: options.url,
           dataDir: options.dataDir,
           sourceName: options.sourceName,
         });
-        result = { ok: true, manifest, classifier };
+        result = { ok: true, manifest, classifier, previous };
       } catch (err) {
         result = { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
       }

@@ -6,22 +6,18 @@
  * Also the composition the worker role needs for scheduled updates (`startScheduledListUpdates`,
  * from HAVEN_LISTS_URL and HAVEN_LISTS_UPDATE_HOURS).
  */
-import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { nodeListsPorts } from '../../adapters/index.ts';
+import { buildClassifier, loadClassifierSnapshot, parseIllegalCanaries, type Clock } from '../../core/index.ts';
 import {
-  buildClassifier,
-  CATEGORY_IDS,
-  loadClassifierSnapshot,
-  parseCategoryMap,
-  parseIllegalCanaries,
-  type CategoryMap,
-  type Clock,
-} from '../../core/index.ts';
-import {
+  cleanReason,
   importIllegalList,
   importLists,
+  recordIllegalImport,
+  recordListsImport,
+  systemContext,
   listsStatus,
   loadIllegalTier,
   scheduleListUpdates,
@@ -30,18 +26,18 @@ import {
   type ScheduledListUpdates,
   type ScheduledResult,
 } from '../../services/index.ts';
+import { openHaven, type Haven } from '../compose.ts';
 import { loadConfig } from '../config.ts';
-import { packageRoot } from '../package-info.ts';
 
 type Env = Record<string, string | undefined>;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
+/** Who the audit log names for a change made at the command line. */
+const cliContext = () => systemContext(`cli (${userInfo().username})`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-export const categoryMapPath = (): string => path.join(packageRoot(), 'data', 'category-map.json');
-
-export const loadCategoryMap = (file = categoryMapPath()): CategoryMap =>
-  parseCategoryMap(JSON.parse(readFileSync(file, 'utf8')), { categories: CATEGORY_IDS });
+import { loadCategoryMap } from '../category-map-file.ts';
+export { categoryMapPath, loadCategoryMap } from '../category-map-file.ts';
 
 const systemClock: Clock = { now: () => new Date() };
 
@@ -139,6 +135,46 @@ const progressPrinter = () => {
   };
 };
 
+/** Imports lists, prints the summary, and records what changed and why in the audit log. */
+const importAndRecord = async (haven: Haven, opts: { from: string; source: string; force?: boolean; reason: string }) => {
+  const config = haven.config;
+  const progress = progressPrinter();
+  const from = /^https?:\/\//i.test(opts.from) ? opts.from : path.resolve(opts.from);
+  let result;
+  try {
+    result = await importLists(listsServiceDeps(), {
+      from,
+      dataDir: config.dataDir,
+      sourceName: opts.source,
+      allowShrink: opts.force ?? false,
+      onProgress: progress.show,
+    });
+  } finally {
+    progress.done();
+  }
+  const m = result.manifest;
+  for (const w of m.warnings.slice(0, 20)) err(`warning: ${w}`);
+  if (m.warnings.length > 20) err(`… ${m.warnings.length - 20} more warnings in the manifest`);
+  out(`source: ${m.source}`);
+  out(`lists: ${m.totals.lists}`);
+  out(`lists not used: ${m.ignored.length} on purpose, ${m.unmapped.length} not in the category map`);
+  out(`domains: ${m.totals.domains}`);
+  out(`distinct domains: ${m.totals.distinctDomains}`);
+  out(`urls: ${m.totals.urls}`);
+  out(`expressions: ${m.totals.expressions}`);
+  out(`malformed lines: ${m.totals.malformed}`);
+  out(`excluded entries: ${m.totals.excluded}`);
+  out(`warnings: ${m.warnings.length}`);
+  out(`snapshot: ${path.join(config.dataDir, 'lists', m.snapshot.file)} (${m.snapshot.bytes} bytes)`);
+  out(`manifest: ${path.join(config.dataDir, 'lists', 'category-index.manifest.json')}`);
+  const changes = await recordListsImport(haven.services.deps.store, cliContext(), new Date().toISOString(), {
+    before: result.previous,
+    after: m,
+    reason: opts.reason,
+  });
+  out(`recorded in the audit log: ${changes.length} change lines`);
+};
+
 export const registerListsCommand = (program: Command): void => {
   const lists = program.command('lists').description('category lists (UT1 form) and the illegal-content lists (IWF, CTIRU)');
 
@@ -150,37 +186,16 @@ export const registerListsCommand = (program: Command): void => {
     .requiredOption('--from <dir|file|url>', 'a folder, a .tar.gz, or an http(s) URL of a .tar.gz (e.g. UT1’s blacklists.tar.gz)')
     .option('--source <name>', 'folder name given to lists found directly under the root', 'ut1')
     .option('--force', 'accept lists holding under half the domains of the ones in use')
-    .action(async (opts: { from: string; source: string; force?: boolean }) => {
+    .requiredOption('--reason <text>', 'why the lists are changing; recorded in the audit log with the changes')
+    .action(async (opts: { from: string; source: string; force?: boolean; reason: string }) => {
+      const reason = cleanReason(opts.reason);
       const config = loadConfig();
-      const progress = progressPrinter();
-      const from = /^https?:\/\//i.test(opts.from) ? opts.from : path.resolve(opts.from);
-      let result;
+      const haven = await openHaven(config);
       try {
-        result = await importLists(listsServiceDeps(), {
-          from,
-          dataDir: config.dataDir,
-          sourceName: opts.source,
-          allowShrink: opts.force ?? false,
-          onProgress: progress.show,
-        });
+        await importAndRecord(haven, { ...opts, reason });
       } finally {
-        progress.done();
+        await haven.close();
       }
-      const m = result.manifest;
-      for (const w of m.warnings.slice(0, 20)) err(`warning: ${w}`);
-      if (m.warnings.length > 20) err(`… ${m.warnings.length - 20} more warnings in the manifest`);
-      out(`source: ${m.source}`);
-      out(`lists: ${m.totals.lists}`);
-      out(`lists not used: ${m.ignored.length} on purpose, ${m.unmapped.length} not in the category map`);
-      out(`domains: ${m.totals.domains}`);
-      out(`distinct domains: ${m.totals.distinctDomains}`);
-      out(`urls: ${m.totals.urls}`);
-      out(`expressions: ${m.totals.expressions}`);
-      out(`malformed lines: ${m.totals.malformed}`);
-      out(`excluded entries: ${m.totals.excluded}`);
-      out(`warnings: ${m.warnings.length}`);
-      out(`snapshot: ${path.join(config.dataDir, 'lists', m.snapshot.file)} (${m.snapshot.bytes} bytes)`);
-      out(`manifest: ${path.join(config.dataDir, 'lists', 'category-index.manifest.json')}`);
     });
 
   lists
@@ -188,18 +203,26 @@ export const registerListsCommand = (program: Command): void => {
     .description('check and store the IWF URL list (plain or hashed) and/or the CTIRU list; they always block, for everyone')
     .option('--iwf <file>', 'the IWF URL list')
     .option('--ctiru <file>', 'the CTIRU list')
-    .action(async (opts: { iwf?: string; ctiru?: string }) => {
+    .requiredOption('--reason <text>', 'why the list is changing (e.g. "IWF daily update"); recorded in the audit log')
+    .action(async (opts: { iwf?: string; ctiru?: string; reason: string }) => {
       if (!opts.iwf && !opts.ctiru) throw new Error('give --iwf FILE and/or --ctiru FILE');
+      const reason = cleanReason(opts.reason);
       const config = loadConfig();
       const deps = { ports: nodeListsPorts() };
-      for (const kind of ['iwf', 'ctiru'] as const) {
-        const file = opts[kind];
-        if (!file) continue;
-        const r = await importIllegalList(deps, { kind, from: path.resolve(file), dataDir: config.dataDir });
-        for (const w of r.warnings) err(`warning: ${w}`);
-        out(
-          `${kind}: ${r.entries.plain} URLs, ${r.entries.sha256} SHA-256, ${r.entries.md5} MD5, ${r.malformed} malformed lines; stored at ${r.storedAt}`,
-        );
+      const haven = await openHaven(config);
+      try {
+        for (const kind of ['iwf', 'ctiru'] as const) {
+          const file = opts[kind];
+          if (!file) continue;
+          const r = await importIllegalList(deps, { kind, from: path.resolve(file), dataDir: config.dataDir });
+          for (const w of r.warnings) err(`warning: ${w}`);
+          out(
+            `${kind}: ${r.entries.plain} URLs, ${r.entries.sha256} SHA-256, ${r.entries.md5} MD5, ${r.malformed} malformed lines; stored at ${r.storedAt}`,
+          );
+          await recordIllegalImport(haven.services.deps.store, cliContext(), new Date().toISOString(), { result: r, reason });
+        }
+      } finally {
+        await haven.close();
       }
     });
 
