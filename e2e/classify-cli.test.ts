@@ -9,6 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openHaven } from '../src/app/compose.ts';
+import { loadConfig } from '../src/app/config.ts';
+import { systemContext } from '../src/services/index.ts';
 
 const bin = path.resolve('bin/haven.mjs');
 const tree = path.resolve('test-fixtures/lists/tree');
@@ -16,9 +19,9 @@ const shared = path.resolve('..', 'shared', 'data', 'categories');
 
 describe('haven classify', () => {
   let dataDir: string;
-  const classify = (args: string[], input?: string) => {
+  const classify = (args: string[], input?: string, dir = dataDir) => {
     const r = spawnSync(process.execPath, [bin, 'classify', ...args], {
-      env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '' },
+      env: { ...process.env, HAVEN_DATA_DIR: dir, HAVEN_DATABASE_URL: '' },
       input,
       encoding: 'utf8',
       timeout: 120_000,
@@ -78,6 +81,37 @@ describe('haven classify', () => {
     for (const group of ['staff', 'guests', 'ks3-plus']) {
       const r = classify(['--lists', tree, '--group', group, 'iwf-canary.haven.test']);
       assert.deepEqual(r.rows, [['iwf-canary.haven.test', 'illegal', 'canary', 'block']]);
+    }
+  });
+
+  it("decides by the school's saved policy when there is a database", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-classify-db-'));
+    try {
+      const haven = await openHaven(loadConfig({ HAVEN_DATA_DIR: dir }));
+      const ctx = systemContext('test');
+      await haven.services.tenancy.ensureTrust('Test Trust');
+      const school = await haven.services.tenancy.createSchool(ctx, { name: 'Hill Primary', urn: '123456' });
+      await haven.services.policies.saveSchoolPolicy(ctx, school.id, {
+        policy: { schoolId: school.id, blockList: [{ pattern: 'unlisted.example' }] },
+        reason: 'Blocked after a complaint',
+        baseVersion: 0,
+      });
+      await haven.close();
+      assert.deepEqual(classify(['--lists', tree, 'unlisted.example'], undefined, dir).rows, [['unlisted.example', '-', '-', 'block']]);
+
+      const again = await openHaven(loadConfig({ HAVEN_DATA_DIR: dir }));
+      await again.services.tenancy.createSchool(ctx, { name: 'Vale Academy' });
+      await again.close();
+      // Two schools and none named: the trust policy both inherit.
+      assert.deepEqual(classify(['--lists', tree, 'unlisted.example'], undefined, dir).rows, [['unlisted.example', '-', '-', 'allow']]);
+      assert.deepEqual(classify(['--lists', tree, '--school', '123456', 'unlisted.example'], undefined, dir).rows, [
+        ['unlisted.example', '-', '-', 'block'],
+      ]);
+      const unknown = classify(['--lists', tree, '--school', 'Nowhere School', 'unlisted.example'], undefined, dir);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /No school matches "Nowhere School"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

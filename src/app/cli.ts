@@ -10,6 +10,7 @@ import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
 import { watchListFiles } from './classification.ts';
+import { resolveSchoolId } from './school-ref.ts';
 import { registerListsCommand, startScheduledListUpdates } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
@@ -121,18 +122,6 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
 };
 
 const parseGrant = (value: string, previous: string[] = []) => [...previous, value];
-
-const resolveSchoolId = async (haven: Haven, ref: string): Promise<string> => {
-  const schools = await haven.services.deps.store.tenancy.listSchools('all');
-  const match = schools.find((s) => s.id === ref || s.urn === ref || s.name.toLowerCase() === ref.toLowerCase());
-  if (!match)
-    throw new DomainError(
-      'SCHOOL_NOT_FOUND',
-      `No school matches "${ref}" (give its id, URN or exact name). Schools: ${schools.map((s) => s.name).join(', ') || 'none'}`,
-      404,
-    );
-  return match.id;
-};
 
 const printReport = (report: ImportReport) => {
   out(`rows: ${report.totalRows}  valid: ${report.validRows}  invalid: ${report.invalidRows}`);

@@ -3,6 +3,7 @@
  * `input<TAB>category<TAB>source<TAB>action` (category and source `-` when unlisted). Inputs come
  * from the arguments or, one per line, from stdin. Other tools read this output: keep its shape.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
@@ -23,9 +24,12 @@ import {
   resolvePolicy,
   type Classifier,
   type CategoryMap,
+  type FilterPolicy,
 } from '../../core/index.ts';
 import { loadIllegalTier, loadImportedClassifier } from '../../services/index.ts';
-import { loadConfig } from '../config.ts';
+import { openHaven } from '../compose.ts';
+import { loadConfig, type HavenConfig } from '../config.ts';
+import { resolveSchoolId } from '../school-ref.ts';
 import { loadCategoryMap } from './lists-command.ts';
 
 /** The pupil group a school's unknown pupils fall into: what `classify` decides for by default. */
@@ -54,6 +58,29 @@ const loadClassifier = async (listsDir: string | undefined, dataDir: string, map
   return imported.classifier;
 };
 
+/**
+ * The saved policy of the school named, or of the only school; with several schools and none
+ * named, the trust policy they all inherit. Without a database (a bare data folder), Haven's
+ * defaults. Overrides in force now are included, as the filter would apply them.
+ */
+const policyToDecideBy = async (config: HavenConfig, schoolRef: string | undefined): Promise<FilterPolicy> => {
+  const hasDatabase = config.databaseUrl !== undefined || existsSync(path.join(config.dataDir, 'haven.db'));
+  if (!hasDatabase) {
+    if (schoolRef !== undefined) throw new DomainError('SCHOOL_NOT_FOUND', 'There is no Haven database here to find the school in', 404);
+    return resolvePolicy(defaultTrustPolicy(), { schoolId: 'defaults' });
+  }
+  const haven = await openHaven(config);
+  try {
+    const schools = await haven.services.deps.store.tenancy.listSchools('all');
+    const schoolId = schoolRef !== undefined ? await resolveSchoolId(haven, schoolRef) : schools.length === 1 ? schools[0]!.id : null;
+    if (schoolId !== null) return await haven.services.policies.effectivePolicy(schoolId);
+    const trust = await haven.services.policies.trustPolicy().catch(() => null);
+    return resolvePolicy(trust?.policy ?? defaultTrustPolicy(), { schoolId: 'trust' });
+  } finally {
+    await haven.close();
+  }
+};
+
 const readStdinLines = async function* (): AsyncGenerator<string> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of rl) if (line.trim()) yield line;
@@ -66,7 +93,8 @@ export const registerClassifyCommand = (program: Command): void => {
     .argument('[inputs...]', 'hosts or URLs (default: one per line on stdin)')
     .option('--lists <dir>', 'classify with the UT1-form lists in this folder instead of the imported index')
     .option('--group <name>', `policy group to decide for: ${DEFAULT_PROFILE_IDS.join(', ')}`, DEFAULT_CLASSIFY_GROUP)
-    .action(async (inputs: string[], opts: { lists?: string; group: string }) => {
+    .option('--school <id|urn|name>', "decide by this school's saved policy (default: the only school, else the trust policy)")
+    .action(async (inputs: string[], opts: { lists?: string; group: string; school?: string }) => {
       const config = loadConfig();
       const map = loadCategoryMap();
       const classifier = await loadClassifier(opts.lists, config.dataDir, map);
@@ -79,7 +107,7 @@ export const registerClassifyCommand = (program: Command): void => {
         listCategories: categoriesForLists(map, classifier.listNames),
         illegal: tier,
       });
-      const policy = resolvePolicy(defaultTrustPolicy(), { schoolId: 'cli' });
+      const policy = await policyToDecideBy(config, opts.school);
       const profile = policy.profiles.find((p) => p.id === opts.group);
       if (!profile) {
         throw new DomainError(
