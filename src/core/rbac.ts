@@ -44,7 +44,7 @@ const schoolStaff: readonly Role[] = [
 const peopleManagers: readonly Role[] = ['admin', 'office', 'it_manager', 'dsl', 'deputy_dsl', 'headteacher'];
 /**
  * Roles that decide what the school filters: IT runs it, the DSL and online safety lead own what
- * it should do, the head answers for it (docs/decisions/0007-filtering-change-control.md).
+ * it should do, the head answers for it (docs/decisions/0008-filtering-change-control.md).
  */
 const filteringManagers: readonly Role[] = ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl', 'headteacher'];
 /** Who may see the filtering policy and test sites against it (governors see reports, not settings). */
