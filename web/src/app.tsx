@@ -7,6 +7,10 @@ import { Loading } from './components/alerts.tsx';
 import { CurrentSchoolProvider, useCurrentSchool } from './current-school.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { FilteringHistoryPage } from './pages/filtering-history.tsx';
+import { FilteringListsPage } from './pages/filtering-lists.tsx';
+import { FilteringOverridesPage } from './pages/filtering-overrides.tsx';
+import { FilteringPolicyPage } from './pages/filtering-policy.tsx';
 import { GroupDetailPage } from './pages/group-detail.tsx';
 import { GroupsPage } from './pages/groups.tsx';
 import { LockScreen } from './pages/lock-screen.tsx';
@@ -73,6 +77,8 @@ const NAV: readonly NavItem[] = [
   { to: '/', label: 'Dashboard', section: '' },
   { to: '/people', label: 'People', section: 'people', ability: 'person:read' },
   { to: '/groups', label: 'Groups', section: 'groups', ability: 'group:read' },
+  { to: '/filtering', label: 'Filtering', section: 'filtering', ability: 'filtering:read' },
+  { to: '/overrides', label: 'Overrides', section: 'overrides', ability: 'filter_override:read' },
   { to: '/schools', label: 'Schools', section: 'schools' },
   { to: '/users', label: 'Users', section: 'users', ability: 'user:read' },
   { to: '/audit', label: 'Audit log', section: 'audit', ability: 'audit:read' },
@@ -232,6 +238,34 @@ function Routes({ route }: { route: Route }) {
     case 'groups':
       return (
         <Guard ability="group:read">{second === undefined ? <GroupsPage /> : <GroupDetailPage key={second} groupId={second} />}</Guard>
+      );
+    case 'filtering':
+      if (second === undefined)
+        return (
+          <Guard ability="filtering:read">
+            <FilteringPolicyPage />
+          </Guard>
+        );
+      if (second === 'history')
+        return (
+          <Guard ability="filtering:read">
+            <FilteringHistoryPage />
+          </Guard>
+        );
+      if (second === 'lists')
+        return (
+          <Guard ability="filtering:read">
+            <FilteringListsPage />
+          </Guard>
+        );
+      return <NotFoundPage />;
+    case 'overrides':
+      return second ? (
+        <NotFoundPage />
+      ) : (
+        <Guard ability="filter_override:read">
+          <FilteringOverridesPage />
+        </Guard>
       );
     case 'users':
       return second ? (

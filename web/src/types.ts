@@ -146,3 +146,243 @@ export interface TotpSetup {
   otpauthUri: string;
   qrSvgDataUrl: string;
 }
+
+/* ---------- Filtering (src/core/policy/types.ts, src/api/routes/filtering.ts) ---------- */
+
+export const FILTER_ACTIONS = ['allow', 'block', 'warn', 'allow-and-flag'] as const;
+export type FilterAction = (typeof FILTER_ACTIONS)[number];
+
+export const YOUTUBE_MODES = ['off', 'moderate', 'strict'] as const;
+export type YoutubeMode = (typeof YOUTUBE_MODES)[number];
+
+/** Category id (or "uncategorised") → action. */
+export type ActionMap = Partial<Record<string, FilterAction>>;
+
+export interface Audience {
+  kinds?: string[];
+  keyStages?: string[];
+  yearGroups?: string[];
+  flags?: string[];
+  groups?: string[];
+}
+
+export interface FilterCategory {
+  id: string;
+  label: string;
+  description: string;
+  kind: string;
+  locked: boolean;
+  safeguarding: boolean;
+  uksic: boolean;
+}
+
+export interface PolicyProfile {
+  id: string;
+  label: string;
+  audience: Audience;
+  actions: ActionMap;
+  safeSearch: boolean;
+  youtube: YoutubeMode;
+}
+
+export interface ProfilePatch {
+  id: string;
+  label?: string;
+  audience?: Audience;
+  actions?: ActionMap;
+  safeSearch?: boolean;
+  youtube?: YoutubeMode;
+}
+
+export interface PolicySchedule {
+  days?: string[];
+  from?: string;
+  to?: string;
+  termTime?: 'term' | 'holiday';
+  dates?: { from: string; to: string }[];
+}
+
+export interface PolicyRule {
+  id: string;
+  description: string;
+  audience: Audience;
+  when?: PolicySchedule;
+  places?: string[];
+  actions: ActionMap;
+  safeSearch?: boolean;
+  youtube?: YoutubeMode;
+  disabled?: boolean;
+  enforced?: boolean;
+}
+
+export interface PolicyListEntry {
+  pattern: string;
+  note?: string;
+  audience?: Audience;
+  enforced?: boolean;
+}
+
+export interface TeacherOverrideSettings {
+  categories: string[];
+  sites: boolean;
+  maxMinutes: number;
+}
+
+/** The merged policy a school's requests are decided by. */
+export interface FilterPolicy {
+  id: string;
+  name: string;
+  timeZone: string;
+  baseline: ActionMap;
+  profiles: PolicyProfile[];
+  rules: PolicyRule[];
+  allowList: PolicyListEntry[];
+  blockList: PolicyListEntry[];
+  teacherOverrides: TeacherOverrideSettings;
+  terms: { name: string; from: string; to: string }[];
+  places: { id: string; label: string; cidrs: string[] }[];
+}
+
+export interface TrustPolicy {
+  trustId: string;
+  name: string;
+  timeZone: string;
+  baseline: ActionMap;
+  profiles: PolicyProfile[];
+  rules: PolicyRule[];
+  allowList: PolicyListEntry[];
+  blockList: PolicyListEntry[];
+  teacherOverrides: TeacherOverrideSettings;
+  terms: { name: string; from: string; to: string }[];
+  places: { id: string; label: string; cidrs: string[] }[];
+}
+
+/** A school's changes to the trust policy; everything absent is inherited. */
+export interface SchoolPolicy {
+  schoolId?: string;
+  name?: string;
+  timeZone?: string;
+  baseline?: ActionMap;
+  profiles?: ProfilePatch[];
+  rules?: PolicyRule[];
+  disabledTrustRules?: string[];
+  allowList?: PolicyListEntry[];
+  blockList?: PolicyListEntry[];
+  removedTrustEntries?: string[];
+  teacherOverrides?: Partial<TeacherOverrideSettings>;
+  terms?: { name: string; from: string; to: string }[];
+  places?: { id: string; label: string; cidrs: string[] }[];
+}
+
+/** A saved policy; version 0 means nothing has been saved yet (Haven's defaults). */
+export interface PolicyView<T> {
+  version: number;
+  savedAt: string | null;
+  savedBy: string | null;
+  reason: string | null;
+  policy: T;
+}
+
+export interface SchoolPolicyView extends PolicyView<SchoolPolicy> {
+  trust: PolicyView<TrustPolicy>;
+  effective: FilterPolicy;
+}
+
+export interface PolicyProblem {
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface PolicySaveResult {
+  version: number;
+  changes: string[];
+  warnings: PolicyProblem[];
+}
+
+export interface PolicyVersionSummary {
+  version: number;
+  reason: string;
+  changes: string[];
+  savedBy: string;
+  savedAt: string;
+}
+
+export interface FilterDecision {
+  action: FilterAction;
+  category: string | null;
+  source: string | null;
+  rule: { id: string; description: string } | null;
+  layer: string;
+  reason: string;
+  safeSearch: boolean;
+  youtube: YoutubeMode;
+  flagged: boolean;
+  overrideId?: string;
+}
+
+export interface SiteCheckResult {
+  host: string | null;
+  category: string | null;
+  source: string | null;
+  decision: FilterDecision | null;
+}
+
+export type OverrideState = 'scheduled' | 'active' | 'expired' | 'revoked';
+
+export interface FilterOverride {
+  id: string;
+  schoolId: string;
+  audience: Audience;
+  audienceLabel: string;
+  categories: string[];
+  sites: string[];
+  action: 'allow' | 'allow-and-flag';
+  startsAt: string;
+  expiresAt: string;
+  reason: string;
+  createdByLabel: string;
+  createdAt: string;
+  revokedAt: string | null;
+  revokedByLabel: string | null;
+  state: OverrideState;
+}
+
+export interface OverridesView {
+  items: FilterOverride[];
+  settings: { categories: { id: string; label: string }[]; sites: boolean; maxMinutes: number };
+}
+
+export interface ManifestList {
+  name: string;
+  category: string;
+  domains: number;
+  urls: number;
+  expressions: number;
+  malformed?: number;
+  excluded?: number;
+}
+
+export interface ListsManifest {
+  source: string;
+  sourceName?: string;
+  importedAt: string;
+  totals: {
+    lists: number;
+    domains: number;
+    urls: number;
+    expressions: number;
+    malformed?: number;
+    excluded?: number;
+    distinctDomains: number;
+  };
+  lists: ManifestList[];
+  ignored: { name: string; reason: string }[];
+  unmapped: string[];
+  warnings: string[];
+}
+
+export interface ListsStatus {
+  manifest: ListsManifest | null;
+  illegal: { ok: boolean; canaries: { entry: string; blocked: boolean }[]; entries: Record<string, number> };
+}
