@@ -3,7 +3,7 @@
  * share a database never collide.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuditInput, Person, School, SessionRecord, Store, Trust, UserRecord } from '../src/core/index.ts';
+import type { AuditInput, FilterEvent, Person, School, SessionRecord, Store, Trust, UserRecord } from '../src/core/index.ts';
 
 export const AT = '2025-01-15T09:00:00.000Z';
 
@@ -89,5 +89,27 @@ export const newAuditInput = (over: Partial<AuditInput> = {}): AuditInput => ({
   resourceId: null,
   schoolId: null,
   detail: null,
+  ...over,
+});
+
+/** A DNS filter event with sensible defaults. */
+export const newEvent = (over: Partial<FilterEvent> = {}): FilterEvent => ({
+  at: '2026-03-02T09:00:00.000Z',
+  source: 'dns',
+  schoolId: null,
+  clientIp: '10.0.0.5',
+  personId: null,
+  deviceId: null,
+  profile: 'ks2',
+  host: 'example.com',
+  url: null,
+  qtype: 'A',
+  category: null,
+  list: null,
+  action: 'allow',
+  layer: 'profile',
+  ruleId: null,
+  flagged: false,
+  latencyUs: 120,
   ...over,
 });

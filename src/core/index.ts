@@ -16,3 +16,4 @@ export * from './category-map.ts';
 export * from './illegal-tier.ts';
 export * from './classify/index.ts';
 export * from './classification-engine.ts';
+export * from './events.ts';

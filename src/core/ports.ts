@@ -3,6 +3,7 @@
  * the composition root (src/app) wires them together.
  */
 import type { AuditEntry, AuditInput } from './audit.ts';
+import type { EventRepository } from './events.ts';
 import type { Group, GroupKind, Person, PersonKind, YearGroup } from './people.ts';
 import type { RoleGrant } from './roles.ts';
 
@@ -234,6 +235,7 @@ export interface Store {
   sessions: SessionRepository;
   audit: AuditRepository;
   policies: PolicyRepository;
+  events: EventRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

@@ -9,12 +9,14 @@ import * as foundation from './migrations/0001-foundation.ts';
 import { appendOnlyAudit } from './migrations/0002-audit-append-only.ts';
 import * as totpReplay from './migrations/0003-totp-last-step.ts';
 import { filterPolicies } from './migrations/0004-filter-policies.ts';
+import { filterEvents } from './migrations/0005-filter-events.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
   '0002-audit-append-only': appendOnlyAudit(db.engine),
   '0003-totp-last-step': totpReplay,
   '0004-filter-policies': filterPolicies(db.engine),
+  '0005-filter-events': filterEvents(db.engine),
 });
 
 export interface MigrationReport {

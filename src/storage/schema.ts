@@ -2,6 +2,7 @@
  * The one database schema, for SQLite and PostgreSQL alike. Portable choices: ids are text
  * (UUIDs), timestamps are ISO-8601 UTC text, booleans are 0/1 integers, JSON is text.
  */
+import type { Generated } from 'kysely';
 
 export interface TrustTable {
   id: string;
@@ -148,6 +149,27 @@ export interface TeacherOverrideTable {
   revoked_by_label: string | null;
 }
 
+export interface FilterEventTable {
+  id: Generated<number>;
+  at: string;
+  source: string;
+  school_id: string | null;
+  client_ip: string | null;
+  person_id: string | null;
+  device_id: string | null;
+  profile: string | null;
+  host: string;
+  url: string | null;
+  qtype: string | null;
+  category: string | null;
+  list: string | null;
+  action: string;
+  layer: string;
+  rule_id: string | null;
+  flagged: number;
+  latency_us: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -169,4 +191,5 @@ export interface DB {
   meta: MetaTable;
   policy_version: PolicyVersionTable;
   teacher_override: TeacherOverrideTable;
+  filter_event: FilterEventTable;
 }

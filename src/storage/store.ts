@@ -6,6 +6,7 @@ import type { Store } from '../core/index.ts';
 import type { Engine } from './engine.ts';
 import { kyselyAuditRepository } from './repositories/audit-repository.ts';
 import { kyselyGroupRepository } from './repositories/group-repository.ts';
+import { kyselyEventRepository } from './repositories/event-repository.ts';
 import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
 import { kyselyPeopleRepository } from './repositories/people-repository.ts';
 import { kyselySessionRepository } from './repositories/session-repository.ts';
@@ -22,6 +23,7 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     sessions: kyselySessionRepository(db),
     audit: kyselyAuditRepository(db, engine),
     policies: kyselyPolicyRepository(db),
+    events: kyselyEventRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;
