@@ -65,7 +65,7 @@ export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, r
   filtering: { read: filteringReaders, update: filteringManagers },
   trust_filtering: { read: filteringReaders, update: ['admin', 'it_manager'] },
   // Revoking ('update') someone else's override also needs filtering:update (checked by the service).
-  filter_override: { read: overrideMakers, create: overrideMakers, update: overrideMakers },
+  filter_override: { read: [...overrideMakers, 'trust_lead', 'dpo'], create: overrideMakers, update: overrideMakers },
 };
 
 export interface Actor {

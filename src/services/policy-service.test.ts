@@ -84,18 +84,27 @@ describe('policy service', () => {
     assert.equal((await checkKs2('distracting.example', h.schoolB.id)).decision?.action, 'allow', 'school B is untouched');
   });
 
+  it("names a school's change to an inherited group by the trust's label", async () => {
+    const saved = await h.services.policies.saveSchoolPolicy(manager, h.schoolB.id, {
+      policy: { schoolId: h.schoolB.id, profiles: [{ id: 'ks3-plus', actions: { 'social-networks': 'block' } }] },
+      reason: 'Social media ban in school hours agreed by governors',
+      baseVersion: 0,
+    });
+    assert.deepEqual(saved.changes, ['Key Stage 3–5 pupils: social networks set to block']);
+  });
+
   it('requires a reason, and changes nothing without one', async () => {
     for (const reason of ['', '  ', 'x']) {
       await assert.rejects(
         h.services.policies.saveSchoolPolicy(manager, h.schoolB.id, {
           policy: { schoolId: h.schoolB.id, blockList: [{ pattern: 'a.example' }] },
           reason,
-          baseVersion: 0,
+          baseVersion: 1,
         }),
         isError('VALIDATION_FAILED', /reason/),
       );
     }
-    assert.equal((await h.services.policies.schoolPolicy(h.schoolB.id)).version, 0);
+    assert.equal((await h.services.policies.schoolPolicy(h.schoolB.id)).version, 1);
   });
 
   it('refuses a save made against an older version (two editors at once)', async () => {

@@ -21,6 +21,7 @@ import {
   validatePolicy,
   type Audience,
   type ConfigurableCategoryId,
+  type DiffOptions,
   type FilterPolicy,
   type OverrideRecord,
   type PolicyProblem,
@@ -200,6 +201,7 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
     after: T,
     input: { reason: string; baseVersion: number },
     audit: { action: string; schoolId: string | null },
+    diffOptions: DiffOptions = {},
   ): Promise<{ version: number; changes: string[] }> => {
     const at = nowIso(deps);
     return store.transaction(async (tx) => {
@@ -212,7 +214,7 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
           409,
         );
       }
-      const changes = policyDiff((current?.document as T | undefined) ?? before, after);
+      const changes = policyDiff((current?.document as T | undefined) ?? before, after, diffOptions);
       if (changes.length === 0) throw invalid(`Nothing changed: this is the same as version ${currentVersion}`);
       const version = currentVersion + 1;
       await tx.policies.append({
@@ -294,6 +296,7 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
         policy,
         { reason, baseVersion: input.baseVersion },
         { action: 'filtering.school_policy_changed', schoolId },
+        { profileLabels: new Map(trust.policy.profiles.map((p) => [p.id, p.label])) },
       );
       runtime().invalidate(schoolId);
       return { ...saved, warnings };

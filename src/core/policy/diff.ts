@@ -88,11 +88,16 @@ const orderChanged = (before: readonly string[], after: readonly string[]): bool
   return b.some((id, i) => a[i] !== id);
 };
 
-const profileName = (p: ProfilePatch): string => capitalise(p.label ?? p.id);
-
-const diffProfiles = (out: string[], before: readonly ProfilePatch[] | undefined, after: readonly ProfilePatch[] | undefined): void => {
+const diffProfiles = (
+  out: string[],
+  before: readonly ProfilePatch[] | undefined,
+  after: readonly ProfilePatch[] | undefined,
+  labels: ReadonlyMap<string, string>,
+): void => {
   const b = byId(before);
   const a = byId(after);
+  // A school's patch usually carries only the id: name it as the trust's profile is named.
+  const profileName = (p: ProfilePatch): string => capitalise(p.label ?? labels.get(p.id) ?? p.id);
   for (const [id, pa] of a) {
     // A school's patch of an inherited profile has no audience of its own: show its settings as changes.
     const pb = b.get(id) ?? (pa.audience === undefined ? { id, label: pa.label } : undefined);
@@ -261,15 +266,20 @@ const diffStrings = (
   for (const s of b) if (!a.has(s)) out.push(`${removed} ${s}`);
 };
 
+export interface DiffOptions {
+  /** Labels of profiles a school policy patches by id (the trust's), for readable lines. */
+  profileLabels?: ReadonlyMap<string, string>;
+}
+
 /** One readable line per change, in a stable order. Empty when nothing changed. */
-export const policyDiff = (before: AnyPolicy, after: AnyPolicy): string[] => {
+export const policyDiff = (before: AnyPolicy, after: AnyPolicy, options: DiffOptions = {}): string[] => {
   const out: string[] = [];
   if ((before.name ?? '') !== (after.name ?? '') && after.name !== undefined)
     out.push(`Renamed from ${quote(before.name ?? '')} to ${quote(after.name)}`);
   if (before.timeZone !== after.timeZone)
     out.push(`Time zone changed from ${before.timeZone ?? 'inherited'} to ${after.timeZone ?? 'inherited'}`);
   diffActions(out, 'Default for everyone', before.baseline, after.baseline);
-  diffProfiles(out, before.profiles, after.profiles);
+  diffProfiles(out, before.profiles, after.profiles, options.profileLabels ?? new Map());
   diffRules(out, before.rules, after.rules);
   diffStrings(
     out,

@@ -20,7 +20,7 @@ export {
 } from './defaults.ts';
 export { compilePolicy, decide, categoryLabel, type CompiledPolicy } from './decide.ts';
 export { validatePolicy, policyErrors, MAX_OVERRIDE_MINUTES_CEILING, type PolicyProblem, type ValidateOptions } from './validate.ts';
-export { policyDiff, describeSchedule } from './diff.ts';
+export { policyDiff, describeSchedule, type DiffOptions } from './diff.ts';
 export { describeAudience, audienceMatches, audienceIsGroupScoped, examplePerson, personView, type PersonView } from './audience.ts';
 export { parseCidr, parseIpAddress, cidrContains, ipInCidr, type Cidr } from './cidr.ts';
 export { parseSitePattern, type SitePattern } from './hosts.ts';
