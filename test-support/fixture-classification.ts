@@ -45,7 +45,15 @@ export const fixtureClassification = (): ClassificationBundle => {
       sourceName: 'fixture',
       importedAt: '2026-03-01T00:00:00.000Z',
       snapshot: { file: 'none', bytes: 0, sha256: '' },
-      totals: { lists: FIXTURE_LISTS.length, domains: 5, urls: 0, expressions: 0, malformed: 0, excluded: 0, distinctDomains: classifier.domainCount },
+      totals: {
+        lists: FIXTURE_LISTS.length,
+        domains: 5,
+        urls: 0,
+        expressions: 0,
+        malformed: 0,
+        excluded: 0,
+        distinctDomains: classifier.domainCount,
+      },
       lists: FIXTURE_LISTS.map((l, i) => ({
         name: l.name,
         category: listCategories[i] ?? '-',
