@@ -2,8 +2,7 @@
  * Pieces the filtering screens share: how actions read and look, Haven's category names, errors
  * that carry a policy's problems, and saving with PUT (the one verb api.ts does not offer).
  */
-import { useCallback } from 'react';
-import { ApiError, SESSION_CODES, messageOf } from '../api.ts';
+import { ApiError, messageOf } from '../api.ts';
 import { useSession } from '../session.tsx';
 import type { FilterAction, FilterCategory, PolicyProblem, YoutubeMode } from '../types.ts';
 import { useApi } from '../use-api.ts';
@@ -161,56 +160,3 @@ export function WarningList({ warnings }: { warnings: readonly PolicyProblem[] }
     </div>
   );
 }
-
-const parseJson = (text: string): unknown => {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-};
-
-/**
- * PUT with the same error handling as api.ts: a failure becomes an ApiError with the API's code
- * and details. An answer that concerns the whole session (locked, logged out) makes the session
- * layer look again, so the lock screen or login shows as it would for any other call.
- */
-export const usePut = () => {
-  const { refresh } = useSession();
-  return useCallback(
-    async <T,>(path: string, body: unknown): Promise<T> => {
-      let response: Response;
-      try {
-        response = await fetch(path, {
-          method: 'PUT',
-          headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-          credentials: 'same-origin',
-          cache: 'no-store',
-        });
-      } catch {
-        throw new ApiError(0, 'NETWORK', 'Haven could not be reached. Check your connection and try again.');
-      }
-      const data = parseJson(await response.text().catch(() => ''));
-      if (response.ok) return data as T;
-      const e = (data as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-      const error =
-        e && typeof e.code === 'string'
-          ? new ApiError(
-              response.status,
-              e.code,
-              typeof e.message === 'string' && e.message ? e.message : `Something went wrong (${e.code})`,
-              e.details,
-            )
-          : new ApiError(
-              response.status,
-              `HTTP_${response.status}`,
-              response.status >= 500 ? 'Haven had a problem answering. Try again in a moment.' : `The server answered ${response.status}`,
-            );
-      if (SESSION_CODES.has(error.code)) void refresh();
-      throw error;
-    },
-    [refresh],
-  );
-};

@@ -4,7 +4,7 @@
  * box, and for filtering managers, changing it with a reason.
  */
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
-import { seg } from '../api.ts';
+import { api, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
 import { CheckSite } from '../components/filtering-check.tsx';
@@ -18,7 +18,6 @@ import {
   YOUTUBE_LABELS,
   capitalise,
   formatMinutes,
-  usePut,
   useCategoryNames,
   type CategoryNames,
 } from '../components/filtering-common.tsx';
@@ -175,7 +174,6 @@ const setList = <K extends keyof SchoolPolicy>(draft: SchoolPolicy, key: K, valu
 
 function FilteringView({ school }: { school: School }) {
   const { can } = useSession();
-  const put = usePut();
   const { data, error, loading, reload } = useApi<SchoolPolicyView>(`/api/v1/schools/${seg(school.id)}/filtering-policy`);
   const names = useCategoryNames(school.id);
   const [draft, setDraft] = useState<SchoolPolicy | null>(null);
@@ -310,7 +308,7 @@ function FilteringView({ school }: { school: School }) {
     setSaveError(null);
     setBusy(true);
     try {
-      const result = await put<PolicySaveResult>(`/api/v1/schools/${seg(school.id)}/filtering-policy`, {
+      const result = await api.put<PolicySaveResult>(`/api/v1/schools/${seg(school.id)}/filtering-policy`, {
         policy: draft,
         reason: reason.trim(),
         baseVersion,
