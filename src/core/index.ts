@@ -17,3 +17,4 @@ export * from './illegal-tier.ts';
 export * from './classify/index.ts';
 export * from './classification-engine.ts';
 export * from './events.ts';
+export * from './identity.ts';

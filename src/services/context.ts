@@ -34,6 +34,8 @@ export interface ServiceDeps {
   auth: AuthSettings;
   /** Loads the category index and illegal tier; without it nothing is categorised (tests, first start). */
   loadClassification?: () => Promise<ClassificationBundle>;
+  /** HAVEN_DNS_DEFAULT_SCHOOL: the school (id, URN or name) addresses no school claims belong to. */
+  defaultSchool?: string | undefined;
 }
 
 export interface RequestContext {

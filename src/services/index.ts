@@ -8,6 +8,7 @@ import type { ServiceDeps } from './context.ts';
 import { createDashboardService } from './dashboard-service.ts';
 import { createFilterRuntime, emptyClassification, type FilterRuntime } from './filter-runtime.ts';
 import { createGroupService } from './group-service.ts';
+import { createIdentityDirectory, type IdentityDirectory } from './identity-directory.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
 import { createPolicyService } from './policy-service.ts';
@@ -17,7 +18,15 @@ import { createUserService } from './user-service.ts';
 export const createServices = (deps: ServiceDeps) => {
   // The runtime and the policy service need each other: policies are compiled from what the service loads.
   let runtime: FilterRuntime | null = null;
-  const policies = createPolicyService(deps, () => runtime!);
+  let identityRef: IdentityDirectory | null = null;
+  const policies = createPolicyService(
+    deps,
+    () => runtime!,
+    // A failed refresh keeps the last directory; the data plane's timer tries again.
+    () => void identityRef?.refresh().catch(() => undefined),
+  );
+  const identity = createIdentityDirectory(deps, policies, { defaultSchool: deps.defaultSchool });
+  identityRef = identity;
   runtime = createFilterRuntime({
     loadClassification: deps.loadClassification ?? (() => Promise.resolve(emptyClassification())),
     effectivePolicy: policies.effectivePolicy,
@@ -25,6 +34,7 @@ export const createServices = (deps: ServiceDeps) => {
   return {
     deps,
     filter: runtime,
+    identity,
     policies,
     auth: createAuthService(deps),
     tenancy: createTenancyService(deps),
@@ -48,6 +58,7 @@ export type { ImportReport } from './people-import.ts';
 export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
 export * from './filter-runtime.ts';
+export type { IdentityDirectory } from './identity-directory.ts';
 export type { PolicyView, PolicySaveResult, PolicyVersionSummary, OverrideView, OverrideInput, CheckInput } from './policy-service.ts';
 export { listsDiff, recordListsImport, recordIllegalImport } from './list-change.ts';
 export { cleanReason } from './policy-service.ts';

@@ -144,7 +144,12 @@ const toTeacherOverride = (o: OverrideRecord): TeacherOverride => ({
   ...(o.revokedAt !== null && { revoked: true }),
 });
 
-export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRuntime) => {
+export const createPolicyService = (
+  deps: ServiceDeps,
+  runtime: () => FilterRuntime,
+  /** Told after a saved change (schoolId absent: the trust policy, so every school). */
+  onSaved: (schoolId?: string) => void = () => undefined,
+) => {
   const { store } = deps;
 
   const requireTrust = async () => {
@@ -275,6 +280,7 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
         { action: 'filtering.trust_policy_changed', schoolId: null },
       );
       runtime().invalidate();
+      onSaved();
       return { ...saved, warnings };
     },
 
@@ -299,6 +305,7 @@ export const createPolicyService = (deps: ServiceDeps, runtime: () => FilterRunt
         { profileLabels: new Map(trust.policy.profiles.map((p) => [p.id, p.label])) },
       );
       runtime().invalidate(schoolId);
+      onSaved(schoolId);
       return { ...saved, warnings };
     },
 
