@@ -14,7 +14,7 @@ import type { Classifier, ListMatch, MatchKind } from './types.ts';
 import { TAG_IP, TAG_URL, hashHostKey, out, MAX_HI, stepA, stepB, fmix32 } from './key-hash.ts';
 import { homeScale, probe, type SortedTable } from './sorted-table.ts';
 import { canonicalPath, isIpv4Literal, isPathBoundary, splitUrl, stripWww } from './normalise-host.ts';
-import { compileExpression } from './expressions.ts';
+import { compileExpression, expressionSubject } from './expressions.ts';
 import { encodeSnapshot } from './snapshot-writer.ts';
 
 /** Everything a CompactClassifier is made of; also exactly what a snapshot holds. */
@@ -45,24 +45,23 @@ export const EXPRESSION_SPECIFICITY = 0;
 
 const NO_MATCH: readonly ListMatch[] = Object.freeze([]);
 
-/** Per-lookup working space, shared (lookups are synchronous); grows only for absurd hosts. */
+/**
+ * Per-lookup working space, shared (lookups are synchronous): the lane state where each suffix
+ * starts (one entry per dot), then one entry per probe. Grown only for absurdly long hosts.
+ */
 const scratch = {
-  hi: new Uint32Array(128),
-  lo: new Int32Array(128),
-  labels: new Uint32Array(128),
-  slot: new Uint32Array(128),
-  first: new Uint32Array(128),
+  laneA: new Int32Array(256),
+  laneB: new Int32Array(256),
+  dotAt: new Int32Array(256),
+  hi: new Uint32Array(256),
+  lo: new Int32Array(256),
+  labels: new Uint32Array(256),
+  slot: new Int32Array(256),
+  first: new Uint32Array(256),
 };
-const growScratch = (): typeof scratch => {
-  for (const key of ['hi', 'labels', 'slot', 'first'] as const) {
-    const grown = new Uint32Array(scratch[key].length * 2);
-    grown.set(scratch[key]);
-    scratch[key] = grown;
-  }
-  const lo = new Int32Array(scratch.lo.length * 2);
-  lo.set(scratch.lo);
-  scratch.lo = lo;
-  return scratch;
+const growScratch = (size: number): void => {
+  for (const key of ['laneA', 'laneB', 'dotAt', 'lo', 'slot'] as const) scratch[key] = new Int32Array(size);
+  for (const key of ['hi', 'labels', 'first'] as const) scratch[key] = new Uint32Array(size);
 };
 
 export class CompactClassifier implements Classifier {
@@ -87,7 +86,6 @@ export class CompactClassifier implements Classifier {
     this.parts = parts;
     this.listNames = Object.freeze([...parts.listNames]);
     this.domainCount = parts.domains.count;
-    this.warnings = Object.freeze([...parts.warnings]);
     this.domainKeys = parts.domains.keys;
     this.domainScale = homeScale(parts.domains.homes);
     this.urlScale = homeScale(parts.urls.homes);
@@ -97,67 +95,84 @@ export class CompactClassifier implements Classifier {
     this.valueMask = (1 << parts.valueBits) - 1;
     this.labelCounts = parts.labelCounts;
     const compiled: { list: number; re: RegExp }[] = [];
+    const refused: string[] = [];
     for (const e of parts.expressions) {
       const re = compileExpression(e.source);
       if (re instanceof RegExp) compiled.push({ list: e.list, re });
+      // Only from a snapshot written before a check was added: buildClassifier keeps none.
+      else refused.push(`${parts.listNames[e.list]} expressions: skipped ${JSON.stringify(e.source.slice(0, 80))}: ${re.message}`);
     }
     this.compiled = compiled;
+    this.warnings = Object.freeze([...parts.warnings, ...refused]);
   }
 
   /**
-   * One pass from the right end of the host computes the hash of every parent domain (the
-   * running state at each dot) and loads the first slot of each probe as soon as its hash is
-   * known, without examining it yet: the CPU fetches those cache lines in parallel while the
-   * pass goes on — with millions of domains each probe is a cache (and TLB) miss, and this
-   * overlaps them. Probes are then examined from the longest suffix down, so the first hit is
-   * the most specific.
+   * Three short passes, none of which allocates or builds a substring:
+   *
+   * 1. One pass from the right end of the host runs the key hash (key-hash.ts) over its
+   *    characters, folding ASCII case, and keeps the lane state at each dot: the state there is
+   *    the hash of the parent domain to its right. The loop has no data-dependent branch — the
+   *    state is written every character and kept by advancing `dots` only on a dot — because a
+   *    dot or capital letter at an unpredictable place costs a mispredicted branch each.
+   * 2. For each suffix whose label count some entry has, its key and home slot; the first slot of
+   *    every probe is loaded back to back, so the cache (and TLB) misses — with millions of
+   *    domains every probe is one — overlap instead of queueing one after another.
+   * 3. The probes are examined from the longest suffix down; the first hit is the most specific.
    */
   matchHost(host: string): readonly ListMatch[] {
     const len = host.length;
     if (len === 0) return NO_MATCH;
     const last = host.charCodeAt(len - 1);
     if (last >= 48 && last <= 57 && isIpv4Literal(host)) return this.matchIp(host);
-    const keys = this.domainKeys;
-    const scale = this.domainScale;
-    const present = this.labelCounts;
-    let { hi: his, lo: los, labels: labelsAt, slot, first } = scratch;
-    let probes = 0;
+    if (len >= scratch.dotAt.length) growScratch(len + 1);
+    const { laneA, laneB, dotAt, hi: his, lo: los, labels: labelsAt, slot, first } = scratch;
+
     let a = this.seedA;
     let b = this.seedB;
-    let labels = 1;
-    for (let i = len - 1; ; i--) {
-      const c = i < 0 ? 46 : host.charCodeAt(i);
-      if (c === 46) {
-        // Only where the index holds entries of this many labels (rarely a bare TLD, say).
-        if ((present >>> (labels < 31 ? labels : 31)) & 1) {
-          if (probes === his.length) ({ hi: his, lo: los, labels: labelsAt, slot, first } = growScratch());
-          // key-hash.ts finish(a, b, len - 1 - i, TAG_DOMAIN), inlined; lo is only worked out
-          // when a slot's hi matches, from x and the b lane.
-          let x = a ^ (len - 1 - i);
-          x ^= x >>> 16;
-          x = Math.imul(x, 0x85ebca6b);
-          x ^= x >>> 13;
-          x = Math.imul(x, 0xc2b2ae35);
-          x ^= x >>> 16;
-          const hi = x >>> 0 > MAX_HI ? MAX_HI : x >>> 0;
-          const s = ((hi * scale) | 0) << 1;
-          his[probes] = hi;
-          los[probes] = b ^ x;
-          labelsAt[probes] = labels;
-          slot[probes] = s;
-          first[probes] = keys[s]!; // the load starts now; it is examined below
-          probes++;
-        }
-        if (i < 0) break;
-        labels++;
-      }
-      const f = c >= 65 && c <= 90 ? c | 32 : c;
+    let dots = 0;
+    for (let i = len - 1; i >= 0; i--) {
+      const c = host.charCodeAt(i);
+      laneA[dots] = a;
+      laneB[dots] = b;
+      dotAt[dots] = i;
+      dots += ((c ^ 46) - 1) >>> 31; // 1 for '.', else 0
+      // key-hash.ts foldCase, stepA and stepB, inlined; folding sets bit 5 of A–Z only
+      const f = c | ((((c - 65) ^ (c - 91)) >>> 31) << 5);
       const m = Math.imul(a ^ f, 0x9e3779b1);
       a = (m << 15) | (m >>> 17);
       b = (Math.imul(b, 0x85ebca77) + a) | 0;
     }
+    laneA[dots] = a;
+    laneB[dots] = b;
+    dotAt[dots] = -1;
+
+    const keys = this.domainKeys;
+    const scale = this.domainScale;
+    const present = this.labelCounts;
+    let probes = 0;
+    for (let d = dots; d >= 0; d--) {
+      const labels = d + 1;
+      if (((present >>> (labels < 31 ? labels : 31)) & 1) === 0) continue;
+      // key-hash.ts finish(a, b, length, TAG_DOMAIN), inlined; lo is only worked out when a
+      // slot's hi matches, from x and the b lane.
+      let x = laneA[d]! ^ (len - 1 - dotAt[d]!);
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      x ^= x >>> 16;
+      const hi = x >>> 0 > MAX_HI ? MAX_HI : x >>> 0;
+      const s = ((hi * scale) | 0) << 1;
+      his[probes] = hi;
+      los[probes] = laneB[d]! ^ x;
+      labelsAt[probes] = labels;
+      slot[probes] = s;
+      first[probes] = keys[s]!; // the load starts now; it is examined below
+      probes++;
+    }
+
     const vb = this.valueBits;
-    for (let p = probes - 1; p >= 0; p--) {
+    for (let p = 0; p < probes; p++) {
       // sorted-table.ts probe, inlined
       const hi = his[p]!;
       let k = first[p]!;
@@ -193,7 +208,7 @@ export class CompactClassifier implements Classifier {
     if (byUrl.length > 0) return byUrl;
     const byHost = this.matchHost(host);
     if (byHost.length > 0) return byHost;
-    return this.matchExpressions(host + canonical);
+    return this.matchExpressions(expressionSubject(host + canonical));
   }
 
   toSnapshot(): Uint8Array {

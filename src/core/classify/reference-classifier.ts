@@ -5,7 +5,7 @@
  */
 import type { Classifier, ListMatch, MatchKind, SourceList } from './types.ts';
 import { canonicalPath, normaliseDomainEntry, normaliseUrlEntry, splitUrl, stripWww } from './normalise-host.ts';
-import { compileExpression, isExpressionLine } from './expressions.ts';
+import { compileExpression, expressionSubject, isExpressionLine } from './expressions.ts';
 import { EXPRESSION_SPECIFICITY, IP_SPECIFICITY, URL_SPECIFICITY_BASE } from './domain-index.ts';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -79,7 +79,7 @@ export class ReferenceClassifier implements Classifier {
     }
     const byHost = this.matchHost(host);
     if (byHost.length > 0) return byHost;
-    const subject = host + canonical;
+    const subject = expressionSubject(host + canonical);
     const hit = new Set(this.expressions.filter((e) => e.re.test(subject)).map((e) => e.list));
     return matches(hit, 'expression', EXPRESSION_SPECIFICITY);
   }
