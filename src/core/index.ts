@@ -18,3 +18,5 @@ export * from './classify/index.ts';
 export * from './classification-engine.ts';
 export * from './events.ts';
 export * from './identity.ts';
+export * from './safesearch.ts';
+export * from './circumvention.ts';
