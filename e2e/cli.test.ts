@@ -50,7 +50,10 @@ describe('haven CLI', () => {
   it('migrates, and says so only once', () => {
     const first = haven(['db', 'migrate']);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, 'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events\n');
+    assert.equal(
+      first.stdout,
+      'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events\n',
+    );
     assert.equal(haven(['db', 'migrate']).stdout, 'database is up to date\n');
   });
 

@@ -34,7 +34,17 @@ export const startHaven = async (args: string[] = ['start'], env: Record<string,
   let out = '';
   let err = '';
   const child = spawn(process.execPath, [path.resolve('bin/haven.mjs'), ...args], {
-    env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_WEB_PORT: String(port), HAVEN_HOST: '127.0.0.1', HAVEN_DATABASE_URL: '', ...env },
+    env: {
+      ...process.env,
+      HAVEN_DATA_DIR: dataDir,
+      HAVEN_WEB_PORT: String(port),
+      HAVEN_HOST: '127.0.0.1',
+      HAVEN_DATABASE_URL: '',
+      // A free port for the DNS filter, so tests can run side by side; nothing to forward to unless a test says.
+      HAVEN_DNS_PORT: '0',
+      HAVEN_DNS_UPSTREAM: '127.0.0.1:9',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

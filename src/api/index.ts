@@ -5,3 +5,4 @@
 export { buildApi, routeTable, type ApiOptions, type RouteInfo } from './server.ts';
 export type { RouteAccess } from './access.ts';
 export { SESSION_COOKIE } from './access.ts';
+export type { DohHandler } from './routes/doh.ts';

@@ -17,6 +17,7 @@ import type { Services } from '../services/index.ts';
 import { makeAuthorise, type RouteAccess } from './access.ts';
 import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
+import { dohRoutes, type DohHandler } from './routes/doh.ts';
 import { filteringRoutes } from './routes/filtering.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { tenancyRoutes } from './routes/tenancy.ts';
@@ -36,6 +37,8 @@ export interface ApiOptions {
   version: string;
   /** Checked by /healthz: resolves when the database answers. */
   healthCheck: () => Promise<void>;
+  /** The DNS filter's pipeline, for DNS-over-HTTPS at /dns-query; absent: no DoH. */
+  doh?: DohHandler | undefined;
 }
 
 const CSP = {
@@ -164,6 +167,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   peopleRoutes(app, deps);
   userRoutes(app, deps);
   filteringRoutes(app, deps);
+  if (options.doh) dohRoutes(app, options.doh);
 
   const webRoot = options.webRoot && existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : undefined;
   if (webRoot) {

@@ -10,6 +10,7 @@ import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
 import { watchListFiles } from './classification.ts';
+import { createDnsStack } from './dns.ts';
 import { resolveSchoolId } from './school-ref.ts';
 import { registerListsCommand, startScheduledListUpdates } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
@@ -49,6 +50,9 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
   const haven = await openHaven(config);
   const closers: (() => Promise<void>)[] = [];
   let adminLine: string[] = [];
+  // The DNS filter's pipeline serves UDP/TCP (dns role) and DNS-over-HTTPS (web role).
+  const dns = roles.includes('dns') || roles.includes('web') ? await createDnsStack(haven, { onError: err }) : null;
+  if (dns) closers.push(() => dns.close());
   if (roles.includes('web')) {
     const boot = await bootstrap(haven.services.deps, {
       trustName: config.trustName,
@@ -70,7 +74,12 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     } else {
       adminLine = ['  Log in with your Haven account (an administrator can reset a forgotten password).'];
     }
-    const web = await startWebServer(haven);
+    // The first school may have just been made: the DNS filter needs it to answer.
+    await haven.services.identity.refresh();
+    const web = await startWebServer(
+      haven,
+      dns ? { doh: (packet, client) => dns.handler.handle(packet, { ...client, transport: 'doh' }) } : {},
+    );
     closers.push(web.close);
     out('');
     out(
@@ -106,14 +115,20 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
       out('  worker      running; no scheduled list updates (set HAVEN_LISTS_URL to import category lists on a schedule).');
     }
   }
-  for (const role of roles.filter((r) => r === 'dns' || r === 'proxy')) {
-    const port = role === 'dns' ? ` (HAVEN_DNS_PORT ${config.dnsPort})` : role === 'proxy' ? ` (HAVEN_PROXY_PORT ${config.proxyPort})` : '';
-    out(`  ${role.padEnd(10)}  not available yet: this role is a placeholder until its part of Haven lands; nothing is listening${port}.`);
+  if (roles.includes('dns') && dns) {
+    const server = await dns.listen();
+    out(`  DNS filter: ${config.dnsHost}:${server.port} (UDP and TCP), forwarding to ${config.dnsUpstream}`);
+    if (roles.includes('web')) out('  DoH:        /dns-query on the web app (and /dns-query/<device-token>)');
+  }
+  if (roles.includes('proxy')) {
+    out(
+      `  proxy       not available yet: this role is a placeholder until its part of Haven lands; nothing is listening (HAVEN_PROXY_PORT ${config.proxyPort}).`,
+    );
   }
   if (options.announce) out('Press Ctrl+C to stop.');
   const stop = async (signal: string) => {
     err(`Received ${signal}, stopping…`);
-    for (const close of closers) await close();
+    for (const close of [...closers].reverse()) await close();
     await haven.close();
     process.exit(0);
   };

@@ -43,6 +43,7 @@ export const openHaven = async (
         lockoutMinutes: config.lockoutMinutes,
       },
       loadClassification: () => loadClassificationBundle(config.dataDir),
+      defaultSchool: config.dnsDefaultSchool,
     });
     return {
       config,

@@ -2,6 +2,7 @@
  * Haven's configuration, all from environment variables (documented in README.md). Invalid
  * values stop start-up with a message naming the variable.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export interface HavenConfig {
@@ -11,6 +12,17 @@ export interface HavenConfig {
   webPort: number;
   proxyPort: number;
   dnsPort: number;
+  /** HAVEN_DNS_HOST: where the DNS filter listens (default HAVEN_HOST). */
+  dnsHost: string;
+  /** HAVEN_DNS_UPSTREAM: resolvers to forward to, comma-separated. */
+  dnsUpstream: string;
+  /** HAVEN_DNS_BLOCK_IPV4 / _IPV6: the block page's addresses for blocked names (0.0.0.0 / :: when unset). */
+  dnsBlockIpv4: string | undefined;
+  dnsBlockIpv6: string | undefined;
+  /** HAVEN_DNS_RATE_LIMIT: queries a second per client address (0: none). */
+  dnsRateLimit: number;
+  /** HAVEN_DNS_DEFAULT_SCHOOL: the school (id, URN or name) that addresses no school claims belong to. */
+  dnsDefaultSchool: string | undefined;
   bootstrapAdminEmail: string | undefined;
   bootstrapAdminPassword: string | undefined;
   trustName: string;
@@ -43,6 +55,13 @@ const bool = (env: Env, name: string, fallback: boolean): boolean => {
   throw new Error(`${name} must be true or false (got "${raw}")`);
 };
 
+const ip = (env: Env, name: string, family: 4 | 6): string | undefined => {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (isIP(raw) !== family) throw new Error(`${name} must be an IPv${family} address (got "${raw}")`);
+  return raw;
+};
+
 export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenConfig => {
   const cookie = env.HAVEN_COOKIE_SECURE?.trim().toLowerCase() || 'auto';
   if (!['auto', 'true', 'false'].includes(cookie)) throw new Error('HAVEN_COOKIE_SECURE must be auto, true or false');
@@ -52,7 +71,13 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     host: env.HAVEN_HOST?.trim() || '127.0.0.1',
     webPort: int(env, 'HAVEN_WEB_PORT', 8080, 1, 65535),
     proxyPort: int(env, 'HAVEN_PROXY_PORT', 3128, 1, 65535),
-    dnsPort: int(env, 'HAVEN_DNS_PORT', 8053, 1, 65535),
+    dnsPort: int(env, 'HAVEN_DNS_PORT', 8053, 0, 65535),
+    dnsHost: env.HAVEN_DNS_HOST?.trim() || env.HAVEN_HOST?.trim() || '127.0.0.1',
+    dnsUpstream: env.HAVEN_DNS_UPSTREAM?.trim() || '1.1.1.1,9.9.9.9',
+    dnsBlockIpv4: ip(env, 'HAVEN_DNS_BLOCK_IPV4', 4),
+    dnsBlockIpv6: ip(env, 'HAVEN_DNS_BLOCK_IPV6', 6),
+    dnsRateLimit: int(env, 'HAVEN_DNS_RATE_LIMIT', 1000, 0, 1_000_000),
+    dnsDefaultSchool: env.HAVEN_DNS_DEFAULT_SCHOOL?.trim() || undefined,
     bootstrapAdminEmail: env.HAVEN_BOOTSTRAP_ADMIN_EMAIL?.trim() || undefined,
     bootstrapAdminPassword: env.HAVEN_BOOTSTRAP_ADMIN_PASSWORD || undefined,
     trustName: env.HAVEN_TRUST_NAME?.trim() || 'Oakfield Learning Trust',

@@ -2,11 +2,11 @@
  * Starts the web role: the API and the web app on HAVEN_HOST:HAVEN_WEB_PORT.
  */
 import path from 'node:path';
-import { buildApi } from '../api/index.ts';
+import { buildApi, type DohHandler } from '../api/index.ts';
 import type { Haven } from './compose.ts';
 import { packageRoot, packageVersion } from './package-info.ts';
 
-export const startWebServer = async (haven: Haven) => {
+export const startWebServer = async (haven: Haven, options: { doh?: DohHandler } = {}) => {
   const app = await buildApi({
     services: haven.services,
     webRoot: path.join(packageRoot(), 'dist', 'web'),
@@ -15,6 +15,7 @@ export const startWebServer = async (haven: Haven) => {
     logRequests: haven.config.logRequests,
     secureCookies: haven.config.cookieSecure,
     healthCheck: haven.healthCheck,
+    doh: options.doh,
     logger: {
       level: haven.config.logLevel,
       // Paths only: query strings can carry pupils' names typed into a search box.

@@ -1,5 +1,6 @@
 /**
- * @module dataplane — the DNS filter and the forward proxy (node:dgram/net/http directly, no
- * framework on the hot path). Not built yet: `haven serve --role dns|proxy` says so.
+ * @module dataplane — the DNS filter (and, with its issue, the forward proxy): node:dgram/net
+ * directly, no framework on the hot path. It reaches policy, identity and the event log only
+ * through the functions the composition root hands it.
  */
-export {};
+export * from './dns/index.ts';

@@ -42,6 +42,8 @@ export interface CheckRequest {
   person: RequestPerson | null;
   clientIp?: string;
   place?: string;
+  /** Category to use when no list knows the host (Haven's own circumvention hosts, say). */
+  fallback?: { category: string; source: string };
 }
 
 export interface CheckResult {
@@ -58,22 +60,65 @@ export interface FilterRuntime {
   /** Forget a school's compiled policy (or every school's), so the next decision uses the saved one. */
   invalidate(schoolId?: string): void;
   check(schoolId: string, request: CheckRequest): Promise<CheckResult>;
+  /**
+   * The same answer without waiting, for the data plane's hot path: null only until the index
+   * and the school's policy have first loaded (the caller then awaits `check`). After a change,
+   * the previous compiled policy answers for the few milliseconds the new one takes to compile.
+   */
+  checkNow(schoolId: string, request: CheckRequest): CheckResult | null;
 }
+
+const decideWith = (bundle: ClassificationBundle, policy: CompiledPolicy, request: CheckRequest): CheckResult => {
+  let classified = bundle.engine.classify(request.site);
+  if (request.fallback !== undefined && classified.category === null && classified.host !== null) {
+    classified = { ...classified, category: request.fallback.category, source: request.fallback.source };
+  }
+  if (classified.host === null) return { classification: classified, decision: null };
+  const decision = decide(
+    policy,
+    {
+      host: classified.host,
+      ...(classified.url !== null && { url: classified.url }),
+      at: request.at,
+      person: request.person,
+      ...(request.clientIp !== undefined && { clientIp: request.clientIp }),
+      ...(request.place !== undefined && { site: request.place }),
+    },
+    classified,
+  );
+  return { classification: classified, decision };
+};
 
 export const createFilterRuntime = (deps: {
   loadClassification: () => Promise<ClassificationBundle>;
   effectivePolicy: (schoolId: string) => Promise<FilterPolicy>;
 }): FilterRuntime => {
   let bundle: Promise<ClassificationBundle> | null = null;
+  let readyBundle: ClassificationBundle | null = null;
   const compiled = new Map<string, Promise<CompiledPolicy>>();
+  const ready = new Map<string, CompiledPolicy>();
 
-  const classification = () => (bundle ??= deps.loadClassification());
+  const classification = () =>
+    (bundle ??= deps.loadClassification().then(
+      (b) => (readyBundle = b),
+      (err: unknown) => {
+        bundle = null; // try again on the next request
+        throw err;
+      },
+    ));
   const policyFor = (schoolId: string) => {
     let p = compiled.get(schoolId);
     if (!p) {
-      p = deps.effectivePolicy(schoolId).then(compilePolicy);
+      p = deps.effectivePolicy(schoolId).then((policy) => {
+        const c = compilePolicy(policy);
+        // Only the newest compile may replace what serves.
+        if (compiled.get(schoolId) === p) ready.set(schoolId, c);
+        return c;
+      });
       // A failed compile is not cached: the next request tries again.
-      p.catch(() => compiled.delete(schoolId));
+      p.catch(() => {
+        if (compiled.get(schoolId) === p) compiled.delete(schoolId);
+      });
       compiled.set(schoolId, p);
     }
     return p;
@@ -84,6 +129,7 @@ export const createFilterRuntime = (deps: {
     async reloadClassification() {
       const next = await deps.loadClassification();
       bundle = Promise.resolve(next);
+      readyBundle = next;
       return next;
     },
     policyFor,
@@ -92,22 +138,15 @@ export const createFilterRuntime = (deps: {
       else compiled.delete(schoolId);
     },
     async check(schoolId, request) {
-      const [{ engine }, policy] = await Promise.all([classification(), policyFor(schoolId)]);
-      const classified = engine.classify(request.site);
-      if (classified.host === null) return { classification: classified, decision: null };
-      const decision = decide(
-        policy,
-        {
-          host: classified.host,
-          ...(classified.url !== null && { url: classified.url }),
-          at: request.at,
-          person: request.person,
-          ...(request.clientIp !== undefined && { clientIp: request.clientIp }),
-          ...(request.place !== undefined && { site: request.place }),
-        },
-        classified,
-      );
-      return { classification: classified, decision };
+      const [b, policy] = await Promise.all([classification(), policyFor(schoolId)]);
+      return decideWith(b, policy, request);
+    },
+    checkNow(schoolId, request) {
+      if (!compiled.has(schoolId)) void policyFor(schoolId).catch(() => undefined);
+      const policy = ready.get(schoolId);
+      if (readyBundle === null) void classification().catch(() => undefined);
+      if (readyBundle === null || policy === undefined) return null;
+      return decideWith(readyBundle, policy, request);
     },
   };
 };
