@@ -18,7 +18,9 @@ export type ResourceType =
   | 'dashboard'
   | 'filtering'
   | 'trust_filtering'
-  | 'filter_override';
+  | 'filter_override'
+  | 'filter_log'
+  | 'device';
 
 /**
  * Resources only trust-wide grants reach: a role held at one school never changes what every
@@ -66,6 +68,14 @@ export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, r
   trust_filtering: { read: filteringReaders, update: ['admin', 'it_manager'] },
   // Revoking ('update') someone else's override also needs filtering:update (checked by the service).
   filter_override: { read: [...overrideMakers, 'trust_lead', 'dpo'], create: overrideMakers, update: overrideMakers },
+  // The DNS and proxy log: IT and admins see it with people hidden on safeguarding entries (decision 0009).
+  filter_log: { read: ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl', 'headteacher'] },
+  // School devices and their DoH tokens: registered and revoked by IT.
+  device: {
+    read: ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl'],
+    create: ['admin', 'it_manager'],
+    update: ['admin', 'it_manager'],
+  },
 };
 
 export interface Actor {
