@@ -217,6 +217,23 @@ describe('filtering in Chromium', { skip }, () => {
     assert.equal(await page.getByRole('region', { name: 'Save your changes' }).count(), 0);
   });
 
+  it("adds a site's network ranges, so the DNS filter knows the school, saved with a reason", async () => {
+    await page.getByRole('button', { name: 'Make changes' }).click();
+    const places = page.getByRole('region', { name: 'Sites and networks' });
+    await places.getByRole('button', { name: 'Add site' }).click();
+    await places.getByText('Give the site a name').waitFor();
+    await places.getByLabel('Site name').fill('Main building');
+    await places.getByLabel('Address ranges').fill('10.20.0.0/16, 2001:db8:20::/48');
+    await places.getByRole('button', { name: 'Add site' }).click();
+    await places.getByRole('rowheader', { name: 'Main building' }).waitFor();
+    const save = page.getByRole('region', { name: 'Save your changes' });
+    await save.getByLabel('Reason for the change').fill('Main building network for the DNS filter');
+    await save.getByRole('button', { name: 'Save changes' }).click();
+    const saved = page.getByTestId('policy-saved');
+    await saved.waitFor();
+    assert.match((await saved.textContent()) ?? '', /Added place Main building \(10\.20\.0\.0\/16, 2001:db8:20::\/48\)/);
+  });
+
   it('opens the Lists page: the import, each list, lists not used and the illegal tier', async () => {
     await page.getByRole('link', { name: 'Lists', exact: true }).click();
     await page.getByRole('heading', { name: 'Filtering lists', level: 1 }).waitFor();

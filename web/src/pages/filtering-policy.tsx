@@ -8,6 +8,7 @@ import { api, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
 import { CheckSite } from '../components/filtering-check.tsx';
+import { PlacesSection, type PlaceView } from '../components/filtering-places.tsx';
 import {
   ACTION_HINTS,
   ACTION_LABELS,
@@ -168,6 +169,12 @@ const without = <T,>(list: readonly T[] | undefined, keep: (item: T, i: number) 
 const setList = <K extends keyof SchoolPolicy>(draft: SchoolPolicy, key: K, value: SchoolPolicy[K] | undefined): SchoolPolicy => {
   const rest = Object.fromEntries(Object.entries(draft).filter(([k]) => k !== key)) as SchoolPolicy;
   return value === undefined ? rest : { ...rest, [key]: value };
+};
+
+/** The draft with the school's own places replaced (dropped when there are none). */
+const setPlaces = (draft: SchoolPolicy, places: PlaceView[]): SchoolPolicy => {
+  const rest = Object.fromEntries(Object.entries(draft).filter(([k]) => k !== 'places')) as SchoolPolicy;
+  return places.length > 0 ? { ...rest, places } : rest;
 };
 
 /* ---------- The page ---------- */
@@ -438,6 +445,13 @@ function FilteringView({ school }: { school: School }) {
           </ul>
         </Section>
       ) : null}
+
+      <PlacesSection
+        effective={data.effective.places}
+        own={policy.places ?? []}
+        editing={editing}
+        onChange={(places) => draft && setDraft(setPlaces(draft, places))}
+      />
 
       <RulesSection rules={data.effective.rules} schoolRuleIds={new Set((data.policy.rules ?? []).map((r) => r.id))} names={names} />
 
