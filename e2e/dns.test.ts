@@ -14,6 +14,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import dnsPacket from 'dns-packet';
+import { openHaven } from '../src/app/compose.ts';
+import { loadConfig } from '../src/app/config.ts';
+import { systemContext } from '../src/services/index.ts';
 import { freePort, startHaven, type RunningHaven } from '../test-support/processes.ts';
 
 const DIG = '/usr/bin/dig';
@@ -217,6 +220,28 @@ describe('DNS filter (dig, DoH, dnsmasq upstream)', { skip }, () => {
       assert.equal(canary.layer, 'circumvention');
     } finally {
       db.close();
+    }
+  });
+
+  it('follows a policy saved by another process within seconds', async () => {
+    assert.deepEqual(short('plain.example'), ['192.0.2.40']);
+    const other = await openHaven(loadConfig({ HAVEN_DATA_DIR: dataDir }));
+    try {
+      const [school] = await other.services.deps.store.tenancy.listSchools('all');
+      assert.ok(school);
+      const current = await other.services.policies.schoolPolicy(school.id);
+      await other.services.policies.saveSchoolPolicy(systemContext('e2e'), school.id, {
+        policy: { ...current.policy, blockList: [...(current.policy.blockList ?? []), { pattern: 'plain.example' }] },
+        reason: 'Blocked from another Haven process',
+        baseVersion: current.version,
+      });
+    } finally {
+      await other.close();
+    }
+    const deadline = Date.now() + 15_000;
+    while (short('plain.example')[0] !== '0.0.0.0') {
+      assert.ok(Date.now() < deadline, 'the DNS process did not pick up the saved policy within 15 s');
+      await sleep(500);
     }
   });
 

@@ -46,6 +46,20 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
   // Schools and places changed by other processes (or a new school) are picked up within a minute.
   const identityTimer = setInterval(() => void services.identity.refresh().catch(() => undefined), 60_000);
   identityTimer.unref();
+  // A policy or override saved by another process (another web node) is live here within seconds.
+  let policyStamp = await services.deps.store.policies.stamp();
+  const policyTimer = setInterval(() => {
+    void services.deps.store.policies
+      .stamp()
+      .then((stamp) => {
+        if (stamp === policyStamp) return;
+        policyStamp = stamp;
+        services.filter.invalidate();
+        return services.identity.refresh();
+      })
+      .catch(() => undefined);
+  }, 5_000);
+  policyTimer.unref();
   let lastEmptyRefresh = 0;
   const safeSearch = createSafeSearch(loadSafeSearch());
   const circumvention = createCircumventionIndex(loadCircumvention());
@@ -79,6 +93,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
     },
     async close() {
       clearInterval(identityTimer);
+      clearInterval(policyTimer);
       for (const s of servers) await s.close();
       upstreams.close();
       await events.close();

@@ -225,6 +225,62 @@ export interface PolicyRepository {
   createOverride(o: OverrideRecord): Promise<void>;
   /** False when it was already revoked. */
   revokeOverride(id: string, at: string, byLabel: string): Promise<boolean>;
+  /** Changes whenever any policy version or override is saved or revoked: processes poll it to recompile. */
+  stamp(): Promise<string>;
+}
+
+/** A school device (laptop, tablet …) Haven recognises by its DoH token or its registered address. */
+export interface DeviceRecord {
+  id: string;
+  schoolId: string;
+  label: string;
+  /** laptop, desktop, tablet, phone or other. */
+  kind: string;
+  /** The pupil or member of staff it is given to, if any. */
+  personId: string | null;
+  /** A registered static address, canonical text (10.0.0.5, 2001:db8::5). */
+  ip: string | null;
+  /** aa:bb:cc:dd:ee:ff. */
+  mac: string | null;
+  /** SHA-256 (hex) of the DoH token; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Revoked devices are kept (for the log and the audit trail) but no longer recognised. */
+  revokedAt: string | null;
+}
+
+/** A device with the name of the person it is given to, for lists. */
+export interface DeviceListItem extends DeviceRecord {
+  personName: string | null;
+}
+
+/** An active device as the identity directory needs it: its person's record and group ids. */
+export interface DeviceIdentityRow {
+  id: string;
+  schoolId: string;
+  ip: string | null;
+  tokenHash: string;
+  person: { id: string; kind: PersonKind; yearGroup: YearGroup | null; leftAt: string | null; groupIds: string[] } | null;
+}
+
+export type DeviceChanges = Partial<Pick<DeviceRecord, 'label' | 'kind' | 'personId' | 'ip' | 'mac'>>;
+
+export interface DeviceRepository {
+  /** A school's devices, newest first; revoked ones only when asked. */
+  list(schoolId: string, options?: { includeRevoked?: boolean }): Promise<DeviceListItem[]>;
+  get(id: string): Promise<DeviceRecord | null>;
+  /** The school's active device with this label (any case), address or MAC, if there is one. */
+  findActive(schoolId: string, field: 'label' | 'ip' | 'mac', value: string): Promise<DeviceRecord | null>;
+  /** Throws a CONFLICT DomainError when an active device of the school has the label, address or MAC. */
+  create(device: DeviceRecord): Promise<void>;
+  update(id: string, changes: DeviceChanges, at: string): Promise<void>;
+  /** False when the device is revoked (or unknown). */
+  setTokenHash(id: string, tokenHash: string, at: string): Promise<boolean>;
+  /** False when it was already revoked. */
+  revoke(id: string, at: string): Promise<boolean>;
+  /** Every active device of every school, with its person, for the identity directory. */
+  identities(): Promise<DeviceIdentityRow[]>;
 }
 
 export interface Store {
@@ -235,6 +291,7 @@ export interface Store {
   sessions: SessionRepository;
   audit: AuditRepository;
   policies: PolicyRepository;
+  devices: DeviceRepository;
   events: EventRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;

@@ -82,6 +82,20 @@ for (const engine of testEngines()) {
       assert.equal((await t.store.policies.current('school', school.id))?.reason, 'change 1');
     });
 
+    it('changes its stamp when a version is saved or an override made or revoked', async () => {
+      const school = await seedSchool(t.store);
+      const stamps = [await t.store.policies.stamp()];
+      await t.store.policies.append(version(school.id, 1, { createdAt: '2030-01-01T00:00:00.000Z' }));
+      stamps.push(await t.store.policies.stamp());
+      const o = override(school.id, { createdAt: '2030-01-01T00:00:01.000Z' });
+      await t.store.policies.createOverride(o);
+      stamps.push(await t.store.policies.stamp());
+      await t.store.policies.revokeOverride(o.id, '2030-01-01T00:00:02.000Z', 'x');
+      stamps.push(await t.store.policies.stamp());
+      assert.equal(new Set(stamps).size, 4, stamps.join('\n'));
+      assert.equal(await t.store.policies.stamp(), stamps[3], 'stable while nothing changes');
+    });
+
     it('lists active overrides, and revokes once', async () => {
       const school = await seedSchool(t.store);
       const live = override(school.id);

@@ -107,6 +107,23 @@ export const kyselyPolicyRepository = (db: Kysely<DB>): PolicyRepository => {
         })
         .execute();
     },
+    async stamp() {
+      const [v, o] = await Promise.all([
+        db
+          .selectFrom('policy_version')
+          .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.max('created_at').as('latest')])
+          .executeTakeFirst(),
+        db
+          .selectFrom('teacher_override')
+          .select((eb) => [
+            eb.fn.countAll<string | number>().as('n'),
+            eb.fn.max('created_at').as('latest'),
+            eb.fn.max('revoked_at').as('revoked'),
+          ])
+          .executeTakeFirst(),
+      ]);
+      return [v?.n, v?.latest, o?.n, o?.latest, o?.revoked].map((x) => String(x ?? '')).join('|');
+    },
     async revokeOverride(id, at, byLabel) {
       const r = await db
         .updateTable('teacher_override')
