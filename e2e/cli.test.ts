@@ -52,7 +52,7 @@ describe('haven CLI', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
       first.stdout,
-      'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events\n',
+      'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events, 0006-devices\n',
     );
     assert.equal(haven(['db', 'migrate']).stdout, 'database is up to date\n');
   });

@@ -39,6 +39,9 @@ const SAMPLES: Record<string, { body?: unknown; csv?: string }> = {
     body: { audience: { yearGroups: ['5'] }, categories: ['games'], minutes: 30, reason: 'Role walk lesson' },
   },
   'POST /api/v1/schools/:schoolId/overrides/:overrideId/revoke': { body: { reason: 'Role walk' } },
+  // The first role allowed registers it; the rest are told the name is taken (409).
+  'POST /api/v1/schools/:schoolId/devices': { body: { label: 'Role walk laptop', kind: 'laptop', personId: 'PERSON' } },
+  'PATCH /api/v1/schools/:schoolId/devices/:deviceId': { body: { label: 'Role walk tablet', kind: 'tablet' } },
 };
 
 describe('every route × every role', () => {
@@ -66,12 +69,19 @@ describe('every route × every role', () => {
       h.schoolA.id,
       { audience: { yearGroups: ['5'] }, categories: ['games'], minutes: 240, reason: 'Role walk' },
     );
+    // Once revoked, the other roles allowed to change it are told so (409).
+    const device = await h.services.devices.register(
+      { actor: { userId: admin.userId, grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null },
+      h.schoolA.id,
+      { label: 'Role walk device', kind: 'tablet' },
+    );
     ids = {
       schoolId: h.schoolA.id,
       personId: h.pupilA.id,
       groupId: group.id,
       userId: target.userId,
       overrideId: override.id,
+      deviceId: device.device.id,
       version: '1',
     };
   });

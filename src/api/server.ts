@@ -17,6 +17,7 @@ import type { Services } from '../services/index.ts';
 import { makeAuthorise, type RouteAccess } from './access.ts';
 import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { dohRoutes, type DohHandler } from './routes/doh.ts';
 import { filteringRoutes } from './routes/filtering.ts';
 import { peopleRoutes } from './routes/people.ts';
@@ -167,6 +168,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   peopleRoutes(app, deps);
   userRoutes(app, deps);
   filteringRoutes(app, deps);
+  deviceRoutes(app, deps);
   if (options.doh) dohRoutes(app, options.doh);
 
   const webRoot = options.webRoot && existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : undefined;

@@ -6,6 +6,7 @@ import { createAuditService } from './audit-service.ts';
 import { createAuthService } from './auth-service.ts';
 import type { ServiceDeps } from './context.ts';
 import { createDashboardService } from './dashboard-service.ts';
+import { createDeviceService } from './device-service.ts';
 import { createFilterRuntime, emptyClassification, type FilterRuntime } from './filter-runtime.ts';
 import { createGroupService } from './group-service.ts';
 import { createIdentityDirectory, type IdentityDirectory } from './identity-directory.ts';
@@ -43,6 +44,8 @@ export const createServices = (deps: ServiceDeps) => {
     users: createUserService(deps),
     audit: createAuditService(deps),
     dashboard: createDashboardService(deps),
+    // The directory learns of a new, changed or revoked device before the request returns.
+    devices: createDeviceService(deps, { onChange: () => identity.refresh() }),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };
 };
@@ -59,6 +62,16 @@ export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
 export * from './filter-runtime.ts';
 export type { IdentityDirectory } from './identity-directory.ts';
+export { hashDeviceToken } from './identity-directory.ts';
+export {
+  DEVICE_KINDS,
+  MAX_DEVICE_LABEL,
+  type DeviceInput,
+  type DeviceKind,
+  type DeviceUpdate,
+  type DeviceView,
+  type DeviceWithToken,
+} from './device-service.ts';
 export type { PolicyView, PolicySaveResult, PolicyVersionSummary, OverrideView, OverrideInput, CheckInput } from './policy-service.ts';
 export { listsDiff, recordListsImport, recordIllegalImport } from './list-change.ts';
 export { cleanReason } from './policy-service.ts';

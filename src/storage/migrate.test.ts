@@ -5,12 +5,20 @@ import { testEngines, withDatabase } from '../../test-support/databases.ts';
 import { newAuditInput } from '../../test-support/factories.ts';
 import { migrateToLatest } from './index.ts';
 
-const MIGRATIONS = ['0001-foundation', '0002-audit-append-only', '0003-totp-last-step', '0004-filter-policies', '0005-filter-events'];
+const MIGRATIONS = [
+  '0001-foundation',
+  '0002-audit-append-only',
+  '0003-totp-last-step',
+  '0004-filter-policies',
+  '0005-filter-events',
+  '0006-devices',
+];
 
 const TABLES = [
   'app_user',
   'audit_head',
   'audit_log',
+  'device',
   'filter_event',
   'group_member',
   'haven_migration',

@@ -10,6 +10,7 @@ import { appendOnlyAudit } from './migrations/0002-audit-append-only.ts';
 import * as totpReplay from './migrations/0003-totp-last-step.ts';
 import { filterPolicies } from './migrations/0004-filter-policies.ts';
 import { filterEvents } from './migrations/0005-filter-events.ts';
+import * as devices from './migrations/0006-devices.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
@@ -17,6 +18,7 @@ const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0003-totp-last-step': totpReplay,
   '0004-filter-policies': filterPolicies(db.engine),
   '0005-filter-events': filterEvents(db.engine),
+  '0006-devices': devices,
 });
 
 export interface MigrationReport {

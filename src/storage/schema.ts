@@ -170,6 +170,21 @@ export interface FilterEventTable {
   latency_us: number;
 }
 
+/** School devices; the DoH token is held only as its SHA-256. */
+export interface DeviceTable {
+  id: string;
+  school_id: string;
+  label: string;
+  kind: string;
+  person_id: string | null;
+  ip: string | null;
+  mac: string | null;
+  token_hash: string;
+  created_at: string;
+  updated_at: string;
+  revoked_at: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -192,4 +207,5 @@ export interface DB {
   policy_version: PolicyVersionTable;
   teacher_override: TeacherOverrideTable;
   filter_event: FilterEventTable;
+  device: DeviceTable;
 }

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../core/index.ts';
 import type { Engine } from './engine.ts';
 import { kyselyAuditRepository } from './repositories/audit-repository.ts';
+import { kyselyDeviceRepository } from './repositories/device-repository.ts';
 import { kyselyGroupRepository } from './repositories/group-repository.ts';
 import { kyselyEventRepository } from './repositories/event-repository.ts';
 import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
@@ -24,6 +25,7 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     audit: kyselyAuditRepository(db, engine),
     policies: kyselyPolicyRepository(db),
     events: kyselyEventRepository(db),
+    devices: kyselyDeviceRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;

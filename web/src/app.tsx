@@ -7,6 +7,7 @@ import { Loading } from './components/alerts.tsx';
 import { CurrentSchoolProvider, useCurrentSchool } from './current-school.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { DevicesPage } from './pages/devices.tsx';
 import { FilteringHistoryPage } from './pages/filtering-history.tsx';
 import { FilteringListsPage } from './pages/filtering-lists.tsx';
 import { FilteringOverridesPage } from './pages/filtering-overrides.tsx';
@@ -79,6 +80,7 @@ const NAV: readonly NavItem[] = [
   { to: '/groups', label: 'Groups', section: 'groups', ability: 'group:read' },
   { to: '/filtering', label: 'Filtering', section: 'filtering', ability: 'filtering:read' },
   { to: '/overrides', label: 'Overrides', section: 'overrides', ability: 'filter_override:read' },
+  { to: '/devices', label: 'Devices', section: 'devices', ability: 'device:read' },
   { to: '/schools', label: 'Schools', section: 'schools' },
   { to: '/users', label: 'Users', section: 'users', ability: 'user:read' },
   { to: '/audit', label: 'Audit log', section: 'audit', ability: 'audit:read' },
@@ -265,6 +267,14 @@ function Routes({ route }: { route: Route }) {
       ) : (
         <Guard ability="filter_override:read">
           <FilteringOverridesPage />
+        </Guard>
+      );
+    case 'devices':
+      return second ? (
+        <NotFoundPage />
+      ) : (
+        <Guard ability="device:read">
+          <DevicesPage />
         </Guard>
       );
     case 'users':

@@ -386,3 +386,31 @@ export interface ListsStatus {
   manifest: ListsManifest | null;
   illegal: { ok: boolean; canaries: { entry: string; blocked: boolean }[]; entries: Record<string, number> };
 }
+
+/* ---------- Devices (src/services/device-service.ts, src/api/routes/devices.ts) ---------- */
+
+export const DEVICE_KINDS = ['laptop', 'desktop', 'tablet', 'phone', 'other'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** A school device; its DoH token is never listed. */
+export interface Device {
+  id: string;
+  schoolId: string;
+  label: string;
+  kind: DeviceKind;
+  personId: string | null;
+  personName: string | null;
+  ip: string | null;
+  mac: string | null;
+  createdAt: string;
+  updatedAt: string;
+  revokedAt: string | null;
+}
+
+/** The answer to registering a device or rotating its token: the only time the token is shown. */
+export interface DeviceWithToken {
+  device: Device;
+  token: string;
+  /** `/dns-query/<token>`, after the server's origin. */
+  dohPath: string;
+}
