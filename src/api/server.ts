@@ -19,6 +19,7 @@ import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { dohRoutes, type DohHandler } from './routes/doh.ts';
+import { filterLogRoutes } from './routes/filter-log.ts';
 import { filteringRoutes } from './routes/filtering.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { tenancyRoutes } from './routes/tenancy.ts';
@@ -169,6 +170,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   userRoutes(app, deps);
   filteringRoutes(app, deps);
   deviceRoutes(app, deps);
+  filterLogRoutes(app, deps);
   if (options.doh) dohRoutes(app, options.doh);
 
   const webRoot = options.webRoot && existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : undefined;

@@ -7,6 +7,7 @@ import { createAuthService } from './auth-service.ts';
 import type { ServiceDeps } from './context.ts';
 import { createDashboardService } from './dashboard-service.ts';
 import { createDeviceService } from './device-service.ts';
+import { createFilterLogService } from './filter-log-service.ts';
 import { createFilterRuntime, emptyClassification, type FilterRuntime } from './filter-runtime.ts';
 import { createGroupService } from './group-service.ts';
 import { createIdentityDirectory, type IdentityDirectory } from './identity-directory.ts';
@@ -46,6 +47,7 @@ export const createServices = (deps: ServiceDeps) => {
     dashboard: createDashboardService(deps),
     // The directory learns of a new, changed or revoked device before the request returns.
     devices: createDeviceService(deps, { onChange: () => identity.refresh() }),
+    filterLog: createFilterLogService(deps),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };
 };

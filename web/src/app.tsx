@@ -8,6 +8,7 @@ import { CurrentSchoolProvider, useCurrentSchool } from './current-school.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DevicesPage } from './pages/devices.tsx';
+import { FilterLogPage } from './pages/filter-log.tsx';
 import { FilteringHistoryPage } from './pages/filtering-history.tsx';
 import { FilteringListsPage } from './pages/filtering-lists.tsx';
 import { FilteringOverridesPage } from './pages/filtering-overrides.tsx';
@@ -81,6 +82,7 @@ const NAV: readonly NavItem[] = [
   { to: '/filtering', label: 'Filtering', section: 'filtering', ability: 'filtering:read' },
   { to: '/overrides', label: 'Overrides', section: 'overrides', ability: 'filter_override:read' },
   { to: '/devices', label: 'Devices', section: 'devices', ability: 'device:read' },
+  { to: '/filter-log', label: 'DNS log', section: 'filter-log', ability: 'filter_log:read' },
   { to: '/schools', label: 'Schools', section: 'schools' },
   { to: '/users', label: 'Users', section: 'users', ability: 'user:read' },
   { to: '/audit', label: 'Audit log', section: 'audit', ability: 'audit:read' },
@@ -267,6 +269,14 @@ function Routes({ route }: { route: Route }) {
       ) : (
         <Guard ability="filter_override:read">
           <FilteringOverridesPage />
+        </Guard>
+      );
+    case 'filter-log':
+      return second ? (
+        <NotFoundPage />
+      ) : (
+        <Guard ability="filter_log:read">
+          <FilterLogPage />
         </Guard>
       );
     case 'devices':

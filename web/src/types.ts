@@ -387,6 +387,44 @@ export interface ListsStatus {
   illegal: { ok: boolean; canaries: { entry: string; blocked: boolean }[]; entries: Record<string, number> };
 }
 
+/* ---------- DNS log (src/api/routes/filter-log.ts) ---------- */
+
+export const EVENT_SOURCES = ['dns', 'doh', 'proxy'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+export interface FilterLogItem {
+  id: number;
+  at: string;
+  source: EventSource;
+  host: string;
+  url: string | null;
+  qtype: string | null;
+  category: string | null;
+  list: string | null;
+  action: FilterAction;
+  /** Which part of the policy decided: 'illegal', 'block-list', 'profile', 'circumvention', 'error' … */
+  layer: string;
+  ruleId: string | null;
+  flagged: boolean;
+  profile: string | null;
+  latencyUs: number;
+  personId: string | null;
+  person: { id: string; name: string } | null;
+  clientIp: string | null;
+  deviceId: string | null;
+  /** Who asked is hidden from this viewer (a safeguarding entry seen by IT or an administrator). */
+  identityHidden: boolean;
+}
+
+export interface FilterLogPage {
+  items: FilterLogItem[];
+  nextBeforeId: number | null;
+  /** A live poll found more new entries than one answer holds. */
+  truncated: boolean;
+  /** This viewer sees safeguarding entries with people hidden. */
+  restricted: boolean;
+}
+
 /* ---------- Devices (src/services/device-service.ts, src/api/routes/devices.ts) ---------- */
 
 export const DEVICE_KINDS = ['laptop', 'desktop', 'tablet', 'phone', 'other'] as const;
