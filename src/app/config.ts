@@ -23,6 +23,8 @@ export interface HavenConfig {
   dnsRateLimit: number;
   /** HAVEN_DNS_DEFAULT_SCHOOL: the school (id, URN or name) that addresses no school claims belong to. */
   dnsDefaultSchool: string | undefined;
+  /** HAVEN_DHCP_LEASES_FILE: the DHCP server's lease file (dnsmasq, ISC dhcpd or Kea CSV), read every 30 s. */
+  dhcpLeasesFile: string | undefined;
   bootstrapAdminEmail: string | undefined;
   bootstrapAdminPassword: string | undefined;
   trustName: string;
@@ -78,6 +80,7 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     dnsBlockIpv6: ip(env, 'HAVEN_DNS_BLOCK_IPV6', 6),
     dnsRateLimit: int(env, 'HAVEN_DNS_RATE_LIMIT', 1000, 0, 1_000_000),
     dnsDefaultSchool: env.HAVEN_DNS_DEFAULT_SCHOOL?.trim() || undefined,
+    dhcpLeasesFile: env.HAVEN_DHCP_LEASES_FILE?.trim() ? path.resolve(cwd, env.HAVEN_DHCP_LEASES_FILE.trim()) : undefined,
     bootstrapAdminEmail: env.HAVEN_BOOTSTRAP_ADMIN_EMAIL?.trim() || undefined,
     bootstrapAdminPassword: env.HAVEN_BOOTSTRAP_ADMIN_PASSWORD || undefined,
     trustName: env.HAVEN_TRUST_NAME?.trim() || 'Oakfield Learning Trust',

@@ -4,8 +4,9 @@
  * and a batched event sink over the database (spooling to HAVEN_DATA_DIR/events-spool when the
  * database refuses). The same handler serves UDP/TCP (`dns` role) and DoH (`web` role).
  */
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createCircumventionIndex, createSafeSearch } from '../core/index.ts';
+import { createCircumventionIndex, createSafeSearch, parseDhcpLeases, type DhcpLease } from '../core/index.ts';
 import {
   createDnsCache,
   createDnsHandler,
@@ -26,6 +27,39 @@ export interface DnsStack {
   listen(): Promise<DnsServer>;
   close(): Promise<void>;
 }
+
+/**
+ * Reads the DHCP server's lease file now and whenever it changes (checked every 30 s), handing
+ * the current leases to the identity directory. A missing or unreadable file keeps the last leases.
+ */
+export const watchLeaseFile = (
+  file: string,
+  onLeases: (leases: DhcpLease[]) => void,
+  report: (message: string) => void,
+  everyMs = 30_000,
+): { check: () => Promise<void>; stop: () => void } => {
+  let seen = '';
+  let warned = false;
+  const check = async () => {
+    try {
+      const s = await stat(file);
+      const stamp = `${s.size}:${s.mtimeMs}`;
+      if (stamp === seen) return;
+      const parsed = parseDhcpLeases(await readFile(file, 'utf8'), Date.now() / 1000);
+      seen = stamp;
+      warned = false;
+      onLeases(parsed.leases);
+      if (parsed.skipped > 0) report(`DHCP lease file ${file}: ${parsed.skipped} lines could not be read`);
+    } catch (e) {
+      if (!warned) report(`cannot read the DHCP lease file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      warned = true;
+    }
+  };
+  void check();
+  const timer = setInterval(() => void check(), everyMs);
+  timer.unref();
+  return { check, stop: () => clearInterval(timer) };
+};
 
 export const createDnsStack = async (haven: Haven, options: { onError?: (message: string) => void } = {}): Promise<DnsStack> => {
   const { config, services } = haven;
@@ -60,6 +94,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
       .catch(() => undefined);
   }, 5_000);
   policyTimer.unref();
+  const leases = config.dhcpLeasesFile ? watchLeaseFile(config.dhcpLeasesFile, (l) => services.identity.setLeases(l), report) : null;
   let lastEmptyRefresh = 0;
   const safeSearch = createSafeSearch(loadSafeSearch());
   const circumvention = createCircumventionIndex(loadCircumvention());
@@ -94,6 +129,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
     async close() {
       clearInterval(identityTimer);
       clearInterval(policyTimer);
+      leases?.stop();
       for (const s of servers) await s.close();
       upstreams.close();
       await events.close();

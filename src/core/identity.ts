@@ -5,7 +5,7 @@
  */
 import type { RequestPerson } from './policy/index.ts';
 
-export const IDENTIFIED_BY = ['device-token', 'device-ip', 'login', 'site', 'default'] as const;
+export const IDENTIFIED_BY = ['device-token', 'device-ip', 'device-mac', 'login', 'site', 'default'] as const;
 export type IdentifiedBy = (typeof IDENTIFIED_BY)[number];
 
 export interface ClientIdentity {

@@ -20,3 +20,4 @@ export * from './events.ts';
 export * from './identity.ts';
 export * from './safesearch.ts';
 export * from './circumvention.ts';
+export * from './dhcp-leases.ts';

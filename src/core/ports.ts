@@ -260,6 +260,8 @@ export interface DeviceIdentityRow {
   id: string;
   schoolId: string;
   ip: string | null;
+  /** aa:bb:cc:dd:ee:ff, recognised through the DHCP lease feed. */
+  mac: string | null;
   tokenHash: string;
   person: { id: string; kind: PersonKind; yearGroup: YearGroup | null; leftAt: string | null; groupIds: string[] } | null;
 }

@@ -137,6 +137,24 @@ describe('identity directory', () => {
       assert.equal(dir.identify({ ip: '10.20.7.8' })?.via, 'site', 'the next address is only on the site');
     });
 
+    it('knows a device by its MAC at the address the DHCP server leased it', async () => {
+      const { device } = await h.services.devices.register(admin, h.schoolA.id, {
+        label: 'Trolley tablet 3',
+        kind: 'tablet',
+        personId: pupil,
+        mac: '02:00:5E:10:00:03',
+      });
+      const dir = createIdentityDirectory(h.db, h.services.policies);
+      await dir.refresh();
+      assert.equal(dir.identify({ ip: '10.20.5.77' })?.via, 'site', 'no lease yet');
+      dir.setLeases([{ ip: '10.20.5.77', mac: '02:00:5e:10:00:03', expires: null }]);
+      const leased = dir.identify({ ip: '10.20.5.77' });
+      assert.deepEqual([leased?.deviceId, leased?.personId, leased?.place, leased?.via], [device.id, pupil, 'alpha-annexe', 'device-mac']);
+      assert.equal(dir.identify({ ip: '10.20.5.78' })?.via, 'site');
+      dir.setLeases([]);
+      assert.equal(dir.identify({ ip: '10.20.5.77' })?.via, 'site', 'the lease ended');
+    });
+
     it('prefers the token to the address, and goes back to site or default when a device is revoked', async () => {
       const tokenDevice = await h.services.devices.register(admin, h.schoolA.id, { label: 'Trolley iPad 1', kind: 'tablet' });
       const ipDevice = await h.services.devices.register(admin, h.schoolB.id, { label: 'Library PC', kind: 'desktop', ip: '10.20.8.8' });

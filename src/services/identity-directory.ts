@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type DhcpLease,
   cidrContains,
   parseCidr,
   parseIpAddress,
@@ -50,10 +51,14 @@ interface Directory {
   fallback: string | null;
   byTokenHash: Map<string, DeviceEntry>;
   byAddress: Map<string, DeviceEntry>;
+  /** Active devices by MAC; a MAC registered at two schools is left out (it cannot say which). */
+  byMac: Map<string, DeviceEntry>;
 }
 
 export interface IdentityDirectory extends IdentityResolver {
   refresh(): Promise<void>;
+  /** The DHCP server's current leases (address → MAC), so a registered MAC is recognised at its leased address. */
+  setLeases(leases: readonly DhcpLease[]): void;
   /** The school unclaimed addresses belong to, or null before there is a school. */
   defaultSchoolId(): string | null;
 }
@@ -82,7 +87,7 @@ const placeIn = (ranges: readonly SiteRange[], address: Uint32Array, schoolId?: 
   return null;
 };
 
-const EMPTY: Directory = { ranges: [], fallback: null, byTokenHash: new Map(), byAddress: new Map() };
+const EMPTY: Directory = { ranges: [], fallback: null, byTokenHash: new Map(), byAddress: new Map(), byMac: new Map() };
 
 export const createIdentityDirectory = (
   deps: Pick<ServiceDeps, 'store'>,
@@ -90,6 +95,8 @@ export const createIdentityDirectory = (
   options: { defaultSchool?: string | undefined } = {},
 ): IdentityDirectory => {
   let dir: Directory = EMPTY;
+  /** From the DHCP lease feed: address key → MAC. */
+  let leaseMacs = new Map<string, string>();
   // Refreshes may overlap (a device change and the timer): the newest started one wins.
   let started = 0;
   let applied = 0;
@@ -132,6 +139,8 @@ export const createIdentityDirectory = (
       ranges.sort((a, b) => b.cidr.bits - a.cidr.bits);
 
       const byTokenHash = new Map<string, DeviceEntry>();
+      const byMac = new Map<string, DeviceEntry>();
+      const sharedMacs = new Set<string>();
       const claims = new Map<string, { address: Uint32Array; entries: DeviceEntry[] }>();
       for (const row of await deps.store.devices.identities()) {
         const entry: DeviceEntry = Object.freeze({
@@ -141,6 +150,10 @@ export const createIdentityDirectory = (
           person: personOf(row),
         });
         byTokenHash.set(row.tokenHash, entry);
+        if (row.mac !== null) {
+          if (byMac.has(row.mac)) sharedMacs.add(row.mac);
+          byMac.set(row.mac, entry);
+        }
         const address = row.ip === null ? null : parseIpAddress(row.ip);
         if (address) {
           const key = addressKey(address);
@@ -163,7 +176,16 @@ export const createIdentityDirectory = (
 
       if (mine < applied) return;
       applied = mine;
-      dir = { ranges, fallback: pickDefault(schools), byTokenHash, byAddress };
+      for (const mac of sharedMacs) byMac.delete(mac);
+      dir = { ranges, fallback: pickDefault(schools), byTokenHash, byAddress, byMac };
+    },
+    setLeases(leases) {
+      const next = new Map<string, string>();
+      for (const lease of leases) {
+        const address = parseIpAddress(lease.ip);
+        if (address) next.set(addressKey(address), lease.mac);
+      }
+      leaseMacs = next;
     },
     defaultSchoolId: () => dir.fallback,
     identify(client: ClientHint): ClientIdentity | null {
@@ -177,6 +199,11 @@ export const createIdentityDirectory = (
         if (d.byAddress.size > 0) {
           const entry = d.byAddress.get(addressKey(address));
           if (entry) return deviceIdentity(d, entry, address, 'device-ip');
+        }
+        if (d.byMac.size > 0 && leaseMacs.size > 0) {
+          const mac = leaseMacs.get(addressKey(address));
+          const entry = mac === undefined ? undefined : d.byMac.get(mac);
+          if (entry) return deviceIdentity(d, entry, address, 'device-mac');
         }
         const site = placeIn(d.ranges, address);
         if (site) return { schoolId: site.schoolId, person: null, personId: null, deviceId: null, place: site.placeId, via: 'site' };

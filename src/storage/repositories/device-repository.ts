@@ -131,6 +131,7 @@ export const kyselyDeviceRepository = (db: Kysely<DB>): DeviceRepository => ({
         'device.id',
         'device.school_id',
         'device.ip',
+        'device.mac',
         'device.token_hash',
         'device.person_id',
         'person.kind as person_kind',
@@ -156,6 +157,7 @@ export const kyselyDeviceRepository = (db: Kysely<DB>): DeviceRepository => ({
       id: r.id,
       schoolId: r.school_id,
       ip: r.ip,
+      mac: r.mac,
       tokenHash: r.token_hash,
       person:
         r.person_id === null || r.person_kind === null
