@@ -125,6 +125,7 @@ for (const engine of testEngines()) {
         id: withPupil.id,
         schoolId: school.id,
         ip: '10.2.0.1',
+        mac: withPupil.mac,
         tokenHash: withPupil.tokenHash,
         person: { id: pupil.id, kind: 'pupil', yearGroup: '5', leftAt: null, groupIds: [g1.id, g2.id].sort() },
       });
