@@ -253,4 +253,17 @@ describe('DNS filter (dig, DoH, dnsmasq upstream)', { skip }, () => {
     assert.match(out, /status: SERVFAIL/);
     assert.ok(Date.now() - started < 7000, `took ${Date.now() - started} ms`);
   });
+  it('writes every answered question to the database when stopped (SIGTERM), none lost', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `last-words-${i}.bet.example`);
+    for (const name of names) assert.deepEqual(short(name), ['0.0.0.0']);
+    // Stop at once: the events are still in the sink's queue, not yet written.
+    assert.equal(await haven.stop(), 0);
+    const db = new Database(path.join(dataDir, 'haven.db'), { readonly: true });
+    try {
+      const stored = db.prepare("SELECT count(*) AS n FROM filter_event WHERE host LIKE 'last-words-%'").get() as { n: number };
+      assert.equal(stored.n, names.length);
+    } finally {
+      db.close();
+    }
+  });
 });
