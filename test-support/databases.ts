@@ -78,7 +78,11 @@ const withAdmin = async <T>(adminUrl: string, fn: (client: pg.Client) => Promise
 
 const dropDatabase = async (client: pg.Client, name: string): Promise<void> => {
   // Terminate stragglers (a pool a test forgot to close) so DROP does not wait or fail.
-  await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  // Only our own sessions: an autovacuum worker belongs to the superuser (DROP DATABASE stops it itself).
+  await client.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND usename = current_user',
+    [name],
+  );
   await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
 };
 

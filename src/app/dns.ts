@@ -40,7 +40,8 @@ export const watchLeaseFile = (
 ): { check: () => Promise<void>; stop: () => void } => {
   let seen = '';
   let warned = false;
-  const check = async () => {
+  let running: Promise<void> | null = null;
+  const readIfChanged = async () => {
     try {
       const s = await stat(file);
       const stamp = `${s.size}:${s.mtimeMs}`;
@@ -55,6 +56,8 @@ export const watchLeaseFile = (
       warned = true;
     }
   };
+  // One read at a time: a check asked for while one runs waits for that one.
+  const check = () => (running ??= readIfChanged().finally(() => (running = null)));
   void check();
   const timer = setInterval(() => void check(), everyMs);
   timer.unref();
