@@ -4,12 +4,11 @@
  * and unlock, log out and back in with a code.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumSkip, launchChromium } from '../test-support/chromium.ts';
+import { axeViolations, chromiumSkip, launchChromium } from '../test-support/chromium.ts';
 import { startHaven, type RunningHaven } from '../test-support/processes.ts';
 import { ensureWebBuilt } from '../test-support/web-build.ts';
 
@@ -106,22 +105,9 @@ describe('web app in Chromium', { skip }, () => {
   });
 
   it('has no serious accessibility problems on the main pages (axe-core)', async () => {
-    const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
     for (const link of ['Dashboard', 'People', 'Groups', 'Schools', 'Users', 'Audit log', 'My account']) {
       await page.getByRole('link', { name: link, exact: true }).first().click();
-      await page.waitForLoadState('networkidle');
-      // evaluate() runs outside the page's CSP, which (rightly) refuses injected scripts.
-      await page.evaluate(axeSource);
-      const violations = await page.evaluate(async () => {
-        const result = await (
-          window as unknown as {
-            axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-          }
-        ).axe.run(document);
-        return result.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      });
+      const violations = await axeViolations(page);
       assert.deepEqual(violations, [], `${link}: ${violations.join('; ')}`);
     }
   });

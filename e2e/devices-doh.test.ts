@@ -8,9 +8,8 @@
  * Skipped when dnsmasq is missing, unless CI=true (then it must be there).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,10 +17,10 @@ import Database from 'better-sqlite3';
 import dnsPacket from 'dns-packet';
 import { generate } from 'otplib';
 import { DEFAULT_ACTION_TABLE, DEFAULT_TABLE_COLUMNS } from '../src/core/index.ts';
-import { freePort, startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { dnsmasqSkip, startDnsmasq, type RunningDnsmasq } from '../test-support/dnsmasq.ts';
+import { startHaven, type RunningHaven } from '../test-support/processes.ts';
 
-const DNSMASQ = '/usr/sbin/dnsmasq';
-const skip = existsSync(DNSMASQ) ? false : process.env.CI === 'true' ? false : `needs ${DNSMASQ} (Debian dnsmasq-base)`;
+const skip = dnsmasqSkip();
 
 const EMAIL = 'it@oakfield.example';
 const PASSWORD = 'correct horse battery staple';
@@ -34,49 +33,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const query = (name: string): Buffer =>
   dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
 
-/** Asks dnsmasq directly over UDP until it answers. */
-const startDnsmasq = async (port: number): Promise<ChildProcess> => {
-  const proc = spawn(
-    DNSMASQ,
-    [
-      '--no-daemon',
-      '--no-resolv',
-      '--no-hosts',
-      `--port=${port}`,
-      '--listen-address=127.0.0.1',
-      '--bind-interfaces',
-      '--conf-file=/dev/null',
-      '--pid-file=',
-      '--log-facility=-',
-      `--host-record=${GAMES_SITE},${GAMES_ADDRESS}`,
-      '--host-record=plain.example,192.0.2.40',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 50; i++) {
-    const answered = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      const timer = setTimeout(() => {
-        socket.close();
-        resolve(false);
-      }, 200);
-      socket.once('message', (msg) => {
-        clearTimeout(timer);
-        socket.close();
-        resolve((dnsPacket.decode(msg).answers ?? []).length > 0);
-      });
-      socket.send(query('plain.example'), port, '127.0.0.1');
-    });
-    if (answered) return proc;
-    await sleep(100);
-  }
-  proc.kill('SIGKILL');
-  throw new Error('dnsmasq did not start');
-};
-
 describe('a device recognised over DoH by its token (dnsmasq upstream)', { skip }, () => {
   let haven: RunningHaven;
-  let dnsmasq: ChildProcess;
+  let dnsmasq: RunningDnsmasq;
   let dataDir: string;
   let cookie = '';
   let schoolId = '';
@@ -108,8 +67,7 @@ describe('a device recognised over DoH by its token (dnsmasq upstream)', { skip 
   };
 
   before(async () => {
-    const upstreamPort = await freePort();
-    dnsmasq = await startDnsmasq(upstreamPort);
+    dnsmasq = await startDnsmasq([`--host-record=${GAMES_SITE},${GAMES_ADDRESS}`, '--host-record=plain.example,192.0.2.40']);
     dataDir = mkdtempSync(path.join(tmpdir(), 'haven-e2e-devices-'));
     const imported = spawnSync(
       process.execPath,
@@ -127,7 +85,7 @@ describe('a device recognised over DoH by its token (dnsmasq upstream)', { skip 
     assert.equal(imported.status, 0, imported.stderr);
     haven = await startHaven(['start'], {
       HAVEN_DATA_DIR: dataDir,
-      HAVEN_DNS_UPSTREAM: `127.0.0.1:${upstreamPort}`,
+      HAVEN_DNS_UPSTREAM: dnsmasq.address,
       HAVEN_BOOTSTRAP_ADMIN_EMAIL: EMAIL,
       HAVEN_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
     });
@@ -158,7 +116,7 @@ describe('a device recognised over DoH by its token (dnsmasq upstream)', { skip 
 
   after(async () => {
     await haven?.stop();
-    dnsmasq?.kill('SIGTERM');
+    dnsmasq?.process.kill('SIGTERM');
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@
  * Skipped when dig or dnsmasq is missing, unless CI=true (then they must be there).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,52 +17,19 @@ import dnsPacket from 'dns-packet';
 import { openHaven } from '../src/app/compose.ts';
 import { loadConfig } from '../src/app/config.ts';
 import { systemContext } from '../src/services/index.ts';
-import { freePort, startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { DNSMASQ, startDnsmasq, type RunningDnsmasq } from '../test-support/dnsmasq.ts';
+import { freePort, havenCli, startHaven, type RunningHaven } from '../test-support/processes.ts';
 
 const DIG = '/usr/bin/dig';
-const DNSMASQ = '/usr/sbin/dnsmasq';
 const missing = [DIG, DNSMASQ].filter((f) => !existsSync(f));
 const skip =
   missing.length === 0 ? false : process.env.CI === 'true' ? false : `needs ${missing.join(' and ')} (Debian dnsutils, dnsmasq-base)`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const startDnsmasq = async (port: number): Promise<ChildProcess> => {
-  const proc = spawn(
-    DNSMASQ,
-    [
-      '--no-daemon',
-      '--no-resolv',
-      '--no-hosts',
-      `--port=${port}`,
-      '--listen-address=127.0.0.1',
-      '--bind-interfaces',
-      '--conf-file=/dev/null',
-      '--pid-file=',
-      '--log-facility=-',
-      '--host-record=www.bbc.co.uk,192.0.2.22',
-      '--host-record=bet.example,192.0.2.21',
-      '--host-record=games-example.test,192.0.2.23',
-      '--host-record=forcesafesearch.google.com,216.239.38.120',
-      '--host-record=www.google.com,192.0.2.30',
-      '--host-record=plain.example,192.0.2.40',
-      '--cname=sneaky.example,bet.example',
-    ],
-    { stdio: 'ignore' },
-  );
-  // Until it answers.
-  for (let i = 0; i < 50; i++) {
-    const r = spawnSync(DIG, ['@127.0.0.1', '-p', String(port), '+short', '+time=1', '+tries=1', 'plain.example'], { encoding: 'utf8' });
-    if (r.stdout.includes('192.0.2.40')) return proc;
-    await sleep(100);
-  }
-  proc.kill('SIGKILL');
-  throw new Error('dnsmasq did not start');
-};
-
 describe('DNS filter (dig, DoH, dnsmasq upstream)', { skip }, () => {
   let haven: RunningHaven;
-  let dnsmasq: ChildProcess;
+  let dnsmasq: RunningDnsmasq;
   let dnsPort: number;
   let dataDir: string;
 
@@ -80,27 +47,27 @@ describe('DNS filter (dig, DoH, dnsmasq upstream)', { skip }, () => {
       .filter(Boolean);
 
   before(async () => {
-    const upstreamPort = await freePort();
-    dnsmasq = await startDnsmasq(upstreamPort);
+    dnsmasq = await startDnsmasq([
+      '--host-record=www.bbc.co.uk,192.0.2.22',
+      '--host-record=bet.example,192.0.2.21',
+      '--host-record=games-example.test,192.0.2.23',
+      '--host-record=forcesafesearch.google.com,216.239.38.120',
+      '--host-record=www.google.com,192.0.2.30',
+      '--host-record=plain.example,192.0.2.40',
+      '--cname=sneaky.example,bet.example',
+    ]);
     dnsPort = await freePort();
     dataDir = mkdtempSync(path.join(tmpdir(), 'haven-e2e-dns-'));
-    const cli = (args: string[]) =>
-      spawnSync(process.execPath, [path.resolve('bin/haven.mjs'), ...args], {
-        env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-    const imported = cli(['lists', 'import', '--from', path.resolve('test-fixtures/lists/tree'), '--reason', 'Lists for the DNS test']);
-    assert.equal(imported.status, 0, imported.stderr);
+    havenCli(['lists', 'import', '--from', path.resolve('test-fixtures/lists/tree'), '--reason', 'Lists for the DNS test'], dataDir);
     haven = await startHaven(['start'], {
       HAVEN_DATA_DIR: dataDir,
       HAVEN_DNS_PORT: String(dnsPort),
-      HAVEN_DNS_UPSTREAM: `127.0.0.1:${upstreamPort}`,
+      HAVEN_DNS_UPSTREAM: dnsmasq.address,
     });
   });
   after(async () => {
     await haven?.stop();
-    dnsmasq?.kill('SIGTERM');
+    dnsmasq?.process.kill('SIGTERM');
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -246,7 +213,7 @@ describe('DNS filter (dig, DoH, dnsmasq upstream)', { skip }, () => {
   });
 
   it('answers quickly when the upstream is gone: cached names still work, others get SERVFAIL', () => {
-    dnsmasq.kill('SIGKILL');
+    dnsmasq.process.kill('SIGKILL');
     assert.deepEqual(short('www.bbc.co.uk'), ['192.0.2.22'], 'from the cache');
     const started = Date.now();
     const out = dig('never-asked-before.example', '+time=8');

@@ -5,8 +5,7 @@
  * Both views are checked with axe-core.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,8 +13,8 @@ import Database from 'better-sqlite3';
 import dnsPacket from 'dns-packet';
 import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumSkip, launchChromium } from '../test-support/chromium.ts';
-import { startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { axeViolations, chromiumSkip, launchChromium, nav } from '../test-support/chromium.ts';
+import { havenCli, startHaven, type RunningHaven } from '../test-support/processes.ts';
 import { ensureWebBuilt } from '../test-support/web-build.ts';
 
 const skip = chromiumSkip();
@@ -24,31 +23,6 @@ const ADMIN_PASSWORD = 'correct horse battery staple';
 const DSL = 'dsl@oakfield.example';
 const DSL_PASSWORD = 'the dsl keeps four words';
 const LISTS = path.resolve('test-fixtures/lists');
-
-const havenCli = (args: string[], dataDir: string) => {
-  const r = spawnSync(process.execPath, [path.resolve('bin/haven.mjs'), ...args], {
-    env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '', HAVEN_LISTS_URL: '', HAVEN_ILLEGAL_CANARIES: '' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `haven ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
-};
-
-const axeViolations = async (page: Page, axeSource: string): Promise<string[]> => {
-  await page.waitForLoadState('networkidle');
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const result = await (
-      window as unknown as {
-        axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-      }
-    ).axe.run(document);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-};
-
-const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
 /** Logs in, changing a temporary password and enrolling two-factor authentication when asked. */
 const signIn = async (page: Page, email: string, password: string, newPassword?: string) => {
@@ -88,7 +62,6 @@ describe('DNS log in Chromium', { skip }, () => {
   let dslPage: Page;
   let schoolId = '';
   let pupil = { id: '', name: '' };
-  const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 
   /** Asks Haven's DNS filter a question over DoH, as a laptop at home would. */
   const askDoh = async (name: string) => {
@@ -312,7 +285,7 @@ describe('DNS log in Chromium', { skip }, () => {
     ] as const) {
       await p.evaluate(() => window.scrollTo(0, 0));
       await p.getByRole('heading', { name: 'DNS log', level: 1 }).waitFor();
-      const violations = await axeViolations(p, axeSource);
+      const violations = await axeViolations(p);
       assert.deepEqual(violations, [], `${name}: ${violations.join('; ')}`);
     }
   });

@@ -5,15 +5,14 @@
  * it, and read the lists and the illegal tier's self-check. Every new page is checked with axe-core.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumSkip, launchChromium } from '../test-support/chromium.ts';
-import { startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { axeViolations, chromiumSkip, launchChromium, nav } from '../test-support/chromium.ts';
+import { havenCli, startHaven, type RunningHaven } from '../test-support/processes.ts';
 import { ensureWebBuilt } from '../test-support/web-build.ts';
 
 const skip = chromiumSkip();
@@ -22,34 +21,6 @@ const PASSWORD = 'correct horse battery staple';
 const TEACHER = 'teacher@oakfield.example';
 const TEACHER_PASSWORD = 'a teacher picks four words';
 const LISTS = path.resolve('test-fixtures/lists');
-
-/** Runs `haven …` from the sources against a data directory and insists it works. */
-const havenCli = (args: string[], dataDir: string) => {
-  const r = spawnSync(process.execPath, [path.resolve('bin/haven.mjs'), ...args], {
-    env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '', HAVEN_LISTS_URL: '', HAVEN_ILLEGAL_CANARIES: '' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `haven ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
-};
-
-const axeViolations = async (page: Page, axeSource: string): Promise<string[]> => {
-  await page.waitForLoadState('networkidle');
-  // evaluate() runs outside the page's CSP, which (rightly) refuses injected scripts.
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const result = await (
-      window as unknown as {
-        axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-      }
-    ).axe.run(document);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-};
-
-/** A link in the main navigation (pages also have "← Filtering" back links). */
-const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
 describe('filtering in Chromium', { skip }, () => {
   let haven: RunningHaven;
@@ -60,7 +31,6 @@ describe('filtering in Chromium', { skip }, () => {
   let teacher: Page;
   let secret = '';
   let schoolId = '';
-  const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 
   before(async () => {
     ensureWebBuilt();
@@ -314,7 +284,7 @@ describe('filtering in Chromium', { skip }, () => {
     for (const [name, p, open] of pages) {
       await open();
       await p.locator('h1').first().waitFor();
-      const violations = await axeViolations(p, axeSource);
+      const violations = await axeViolations(p);
       assert.deepEqual(violations, [], `${name}: ${violations.join('; ')}`);
     }
   });

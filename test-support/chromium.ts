@@ -2,8 +2,9 @@
  * Debian's Chromium for browser tests, driven by playwright-core (which never downloads a
  * browser). Missing Chromium skips the tests on a laptop and fails them under CI=true.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const chromiumPath = (): string | null => {
   const candidates = [process.env.HAVEN_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
@@ -35,3 +36,29 @@ export const launchChromium = (): Promise<Browser> =>
       '--disable-dev-shm-usage',
     ],
   });
+
+let axeSource: string | null = null;
+
+/**
+ * Runs axe-core on the page as it is now and returns its serious and critical findings, one line
+ * each ("rule: selectors"). axe is injected with evaluate(), which runs outside the page's CSP
+ * (the CSP rightly refuses injected scripts).
+ */
+export const axeViolations = async (page: Page): Promise<string[]> => {
+  axeSource ??= readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+  await page.waitForLoadState('networkidle');
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await (
+      window as unknown as {
+        axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+      }
+    ).axe.run(document);
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+};
+
+/** A link in the web app's main navigation (pages also have back links with the same names). */
+export const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });

@@ -2,7 +2,8 @@
  * Starting Haven as a real process for end-to-end tests: a free port, a fresh data directory,
  * waiting for /healthz, and stopping it by PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,4 +88,15 @@ export const startHaven = async (args: string[] = ['start'], env: Record<string,
         child.kill('SIGTERM');
       }),
   };
+};
+
+/** Runs `haven …` from the sources against a data directory (no lists URL, no extra canaries) and insists it works. */
+export const havenCli = (args: string[], dataDir: string): string => {
+  const r = spawnSync(process.execPath, [path.resolve('bin/haven.mjs'), ...args], {
+    env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '', HAVEN_LISTS_URL: '', HAVEN_ILLEGAL_CANARIES: '' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, `haven ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
 };
