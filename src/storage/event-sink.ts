@@ -3,12 +3,15 @@
  * the queue to the database in one insert. If the database refuses a batch, the batch goes to a
  * spool file and is written later (`replaySpool`, run at start and after each good flush), so a
  * database outage loses nothing. A clean stop flushes everything; only a crash can lose the
- * last `flushMs` of events (docs/decisions/0009-dns-filter.md).
+ * last `flushMs` of events (docs/decisions/0009-dns-filter.md). The writer is the event repository,
+ * or for SQLite a worker thread that owns its own connection (`event-writer.ts`, decision 0010);
+ * a writer with `close` is closed after the last flush.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventRepository, EventSink, EventSinkStats, FilterEvent } from '../core/index.ts';
+import { createSqliteEventWriter } from './event-writer.ts';
 
 export interface BatchedSinkOptions {
   /** Where failed batches wait (NDJSON files); null keeps them in memory only. */
@@ -18,6 +21,11 @@ export interface BatchedSinkOptions {
   /** Events held in memory at most; beyond it the oldest are dropped and counted. */
   maxQueue?: number;
   onError?: (error: Error) => void;
+  /**
+   * The SQLite database file: write (and replay) batches from a worker thread with its own
+   * connection (`event-writer.ts`) instead of through `repo` on this thread. Not for ':memory:'.
+   */
+  sqliteWorkerFile?: string | undefined;
 }
 
 export interface BatchedEventSink extends EventSink {
@@ -27,7 +35,11 @@ export interface BatchedEventSink extends EventSink {
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-export const createBatchedEventSink = (repo: EventRepository, options: BatchedSinkOptions): BatchedEventSink => {
+/** What the sink writes through: a repository, or a writer that must be closed after the last batch. */
+export type EventBatchWriter = Pick<EventRepository, 'insertBatch'> & { close?(): Promise<void> };
+
+export const createBatchedEventSink = (repository: EventBatchWriter, options: BatchedSinkOptions): BatchedEventSink => {
+  const repo: EventBatchWriter = options.sqliteWorkerFile ? createSqliteEventWriter(options.sqliteWorkerFile) : repository;
   const flushMs = options.flushMs ?? 250;
   const batchSize = options.batchSize ?? 500;
   const maxQueue = options.maxQueue ?? 100_000;
@@ -144,6 +156,7 @@ export const createBatchedEventSink = (repo: EventRepository, options: BatchedSi
       closed = true;
       clearInterval(timer);
       await flush();
+      await repo.close?.();
     },
     stats: () => ({ queued: queue.length, ...stats }),
     replaySpool: () => enqueue(replayOnce),
