@@ -1,14 +1,17 @@
 /**
  * How a route says who may call it. Every route under /api/v1 declares `config.access`: either
- * public (only logging in), or an (action, resource) pair from core's permission table plus the
- * session states it accepts. `authorise` enforces it before any handler runs.
+ * public (only logging in), an (action, resource) pair from core's permission table plus the
+ * session states it accepts, or an integration scope (a school system presenting an integration
+ * key as `Authorization: Bearer hvn_…`; sessions are not accepted there, and keys nowhere else).
+ * `authorise` enforces it before any handler runs.
  */
 import type { FastifyRequest } from 'fastify';
 import { can, DomainError, type Action, type ResourceType } from '../core/index.ts';
-import type { AuthenticatedSession, RequestContext, Services, SessionState } from '../services/index.ts';
+import type { AuthenticatedSession, IntegrationScope, RequestContext, Services, SessionState } from '../services/index.ts';
 
 export type RouteAccess =
   | { public: true }
+  | { integration: IntegrationScope }
   | {
       action: Action;
       resource: ResourceType;
@@ -25,6 +28,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     ctx: RequestContext;
     auth: AuthenticatedSession;
+    /** On integration routes: the key's school and id. */
+    integration: { schoolId: string; keyId: string };
   }
 }
 
@@ -55,6 +60,17 @@ export const makeAuthorise =
     const access = request.routeOptions.config.access;
     if (!access) throw new DomainError('INTERNAL', 'Route has no access rule', 500);
     if ('public' in access) return;
+    if ('integration' in access) {
+      const header = request.headers.authorization ?? '';
+      const secret = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+      const key = await services.integrationKeys.authenticate(secret, access.integration);
+      if (!key) {
+        throw new DomainError('UNAUTHENTICATED', 'Send an active integration key of this school as "Authorization: Bearer hvn_…"', 401);
+      }
+      request.integration = { schoolId: key.schoolId, keyId: key.id };
+      request.ctx = { actor: { userId: '', grants: [] }, actorLabel: `integration key "${key.name}"`, ip: request.ip };
+      return;
+    }
     const token = request.cookies[SESSION_COOKIE];
     const auth = await services.auth.authenticate(token, access.touch ?? true);
     const states = access.states ?? ['active'];

@@ -42,6 +42,9 @@ const SAMPLES: Record<string, { body?: unknown; csv?: string }> = {
   // The first role allowed registers it; the rest are told the name is taken (409).
   'POST /api/v1/schools/:schoolId/devices': { body: { label: 'Role walk laptop', kind: 'laptop', personId: 'PERSON' } },
   'PATCH /api/v1/schools/:schoolId/devices/:deviceId': { body: { label: 'Role walk tablet', kind: 'tablet' } },
+  // The first role allowed makes it; the rest are told the name is taken (409).
+  'POST /api/v1/schools/:schoolId/integration-keys': { body: { name: 'Role walk logon script' } },
+  'POST /api/v1/identity/events': { body: { events: [{ type: 'login', ip: '10.9.9.9', user: 'nobody@test.example' }] } },
 };
 
 describe('every route × every role', () => {
@@ -75,7 +78,14 @@ describe('every route × every role', () => {
       h.schoolA.id,
       { label: 'Role walk device', kind: 'tablet' },
     );
+    // Once revoked, the other roles allowed to revoke it are told so (409).
+    const key = await h.services.integrationKeys.create(
+      { actor: { userId: admin.userId, grants: [roleGrant('admin', null)] }, actorLabel: 'test', ip: null },
+      h.schoolA.id,
+      { name: 'Role walk RADIUS' },
+    );
     ids = {
+      keyId: key.key.id,
       schoolId: h.schoolA.id,
       personId: h.pupilA.id,
       groupId: group.id,
@@ -119,6 +129,10 @@ describe('every route × every role', () => {
         assert.equal(`${r.method} ${r.url}`, 'POST /api/v1/auth/login', 'only logging in is public');
         continue;
       }
+      if ('integration' in r.access) {
+        assert.ok(r.url.startsWith('/api/v1/identity/'), `${r.method} ${r.url}: integration keys reach only /api/v1/identity/`);
+        continue;
+      }
       assert.ok(PERMISSIONS[r.access.resource], `${r.method} ${r.url}: resource ${r.access.resource} is not in the table`);
       assert.ok(
         rolesAllowed(r.access.action, r.access.resource).length > 0,
@@ -145,6 +159,11 @@ describe('every route × every role', () => {
         if ('public' in access) continue;
         const res = await call(r, cookie, ids);
         const where = `${role} → ${r.method} ${r.url} (${res.statusCode} ${res.body.slice(0, 160)})`;
+        if ('integration' in access) {
+          // A session, whoever holds it, is not an integration key.
+          assert.equal(res.statusCode, 401, where);
+          continue;
+        }
         if (!(access.states ?? ['active']).includes('active')) {
           // Steps of the login flow (second factor, unlock) are refused for a session past them.
           assert.equal(res.statusCode, 409, where);

@@ -18,6 +18,7 @@ import { makeAuthorise, type RouteAccess } from './access.ts';
 import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 import { dohRoutes, type DohHandler } from './routes/doh.ts';
 import { filterLogRoutes } from './routes/filter-log.ts';
 import { filteringRoutes } from './routes/filtering.ts';
@@ -170,6 +171,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   userRoutes(app, deps);
   filteringRoutes(app, deps);
   deviceRoutes(app, deps);
+  integrationRoutes(app, deps);
   filterLogRoutes(app, deps);
   if (options.doh) dohRoutes(app, options.doh);
 

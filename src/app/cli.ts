@@ -9,6 +9,7 @@ import { bootstrap, recordListsImport, seedDemoSchool, systemContext, type Impor
 import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
+import { registerCaCommand } from './commands/ca-command.ts';
 import { watchListFiles } from './classification.ts';
 import { createDnsStack } from './dns.ts';
 import { resolveSchoolId } from './school-ref.ts';
@@ -16,6 +17,7 @@ import { registerListsCommand, startScheduledListUpdates } from './commands/list
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
+import { followLoginFeed, scheduleLoginRetention } from './login-feed.ts';
 
 const ROLES_OF_PROCESS = ['web', 'dns', 'proxy', 'worker'] as const;
 type ProcessRole = (typeof ROLES_OF_PROCESS)[number];
@@ -94,7 +96,14 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
       err(e ? `could not load the new category lists, the old ones keep serving: ${e.message}` : 'loaded new category lists'),
   });
   closers.push(() => Promise.resolve(watcher.stop()));
+  if (roles.some((r) => r !== 'worker')) {
+    // Logins sent to another process (a web server behind a load balancer) reach this one's filters.
+    const feed = followLoginFeed(haven.services.identity, err);
+    closers.push(() => Promise.resolve(feed.stop()));
+  }
   if (roles.includes('worker')) {
+    const retention = scheduleLoginRetention(haven.services.logins, config.loginRetentionDays, err);
+    closers.push(() => Promise.resolve(retention.stop()));
     // The worker keeps category lists fresh; monitoring jobs join it with their issue.
     const updates = startScheduledListUpdates({
       dataDir: config.dataDir,
@@ -296,6 +305,7 @@ export const buildCli = (): Command => {
 
   registerListsCommand(program);
   registerClassifyCommand(program);
+  registerCaCommand(program);
 
   program.addOption(new Option('--quiet', 'accepted for scripts; Haven already prints only results on stdout').hideHelp());
   return program;

@@ -25,6 +25,8 @@ export interface HavenConfig {
   dnsDefaultSchool: string | undefined;
   /** HAVEN_DHCP_LEASES_FILE: the DHCP server's lease file (dnsmasq, ISC dhcpd or Kea CSV), read every 30 s. */
   dhcpLeasesFile: string | undefined;
+  /** HAVEN_LOGIN_RETENTION_DAYS: how long the login feed (who was at which address) is kept. */
+  loginRetentionDays: number;
   bootstrapAdminEmail: string | undefined;
   bootstrapAdminPassword: string | undefined;
   trustName: string;
@@ -81,6 +83,7 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     dnsRateLimit: int(env, 'HAVEN_DNS_RATE_LIMIT', 1000, 0, 1_000_000),
     dnsDefaultSchool: env.HAVEN_DNS_DEFAULT_SCHOOL?.trim() || undefined,
     dhcpLeasesFile: env.HAVEN_DHCP_LEASES_FILE?.trim() ? path.resolve(cwd, env.HAVEN_DHCP_LEASES_FILE.trim()) : undefined,
+    loginRetentionDays: int(env, 'HAVEN_LOGIN_RETENTION_DAYS', 90, 1, 3650),
     bootstrapAdminEmail: env.HAVEN_BOOTSTRAP_ADMIN_EMAIL?.trim() || undefined,
     bootstrapAdminPassword: env.HAVEN_BOOTSTRAP_ADMIN_PASSWORD || undefined,
     trustName: env.HAVEN_TRUST_NAME?.trim() || 'Oakfield Learning Trust',

@@ -285,6 +285,89 @@ export interface DeviceRepository {
   identities(): Promise<DeviceIdentityRow[]>;
 }
 
+/** A key a school's own system (logon script, RADIUS server, agent) uses to call Haven. */
+export interface IntegrationKeyRecord {
+  id: string;
+  schoolId: string;
+  name: string;
+  /** What the key may do; "identity": send the login feed. */
+  scopes: string[];
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  keyHash: string;
+  /** The key's first characters, so people can tell keys apart ("hvn_3f9a…"). */
+  keyPrefix: string;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface IntegrationKeyRepository {
+  /** A school's keys, newest first, revoked ones included. */
+  list(schoolId: string): Promise<IntegrationKeyRecord[]>;
+  get(id: string): Promise<IntegrationKeyRecord | null>;
+  /** The active key with this hash, if any. */
+  findActiveByHash(keyHash: string): Promise<IntegrationKeyRecord | null>;
+  /** Throws a CONFLICT DomainError when an active key of the school has the name (any case). */
+  create(key: IntegrationKeyRecord): Promise<void>;
+  /** False when it was already revoked. */
+  revoke(id: string, at: string): Promise<boolean>;
+  touch(id: string, at: string): Promise<void>;
+}
+
+export const LOGIN_KINDS = ['login', 'logout'] as const;
+export type LoginKind = (typeof LOGIN_KINDS)[number];
+
+/** Where a login came from: a logon script, RADIUS accounting, an agent, the proxy's own sign-in. */
+export const LOGIN_SOURCES = ['logon-script', 'radius', 'agent', 'proxy', 'other'] as const;
+export type LoginSource = (typeof LOGIN_SOURCES)[number];
+
+/** One row of the login feed, as received. Rows are never changed. */
+export interface LoginRecord {
+  seq: number;
+  schoolId: string;
+  kind: LoginKind;
+  /** Canonical address text (10.0.0.5, 2001:db8::5). */
+  ip: string;
+  /** The name the sender gave, trimmed. */
+  username: string;
+  /** The person it was matched to, or null when nobody matched. */
+  personId: string | null;
+  source: LoginSource;
+  keyId: string | null;
+  /** When it happened, by the sender's clock (or when received). */
+  at: string;
+  /** Logins only: when the mapping lapses without a logout. */
+  expiresAt: string | null;
+  receivedAt: string;
+}
+
+export type NewLoginRecord = Omit<LoginRecord, 'seq'>;
+
+/** A feed row as the identity directory needs it: with its person's record and group ids. */
+export interface LoginFeedRow extends LoginRecord {
+  person: { kind: PersonKind; yearGroup: YearGroup | null; leftAt: string | null; groupIds: string[] } | null;
+}
+
+export interface LoginListItem extends LoginRecord {
+  personName: string | null;
+}
+
+export interface LoginRepository {
+  append(rows: readonly NewLoginRecord[]): Promise<void>;
+  /** Rows after `seq` received at or after `receivedSince`, oldest first, at most `limit`. */
+  feed(afterSeq: number, receivedSince: string, limit: number): Promise<LoginFeedRow[]>;
+  /** A school's newest rows, newest first, for people who manage devices. */
+  recent(schoolId: string, limit: number): Promise<LoginListItem[]>;
+  /**
+   * Active pupils and staff of the school the sender's name can mean: the email (any case), the
+   * UPN, or the part of the email before the @ when the name has none.
+   */
+  matchPeople(schoolId: string, username: string): Promise<{ id: string }[]>;
+  /** Deletes rows received before `before` (the retention schedule); returns how many. */
+  deleteBefore(before: string, limit: number): Promise<number>;
+}
+
 export interface Store {
   tenancy: TenancyRepository;
   people: PeopleRepository;
@@ -294,6 +377,8 @@ export interface Store {
   audit: AuditRepository;
   policies: PolicyRepository;
   devices: DeviceRepository;
+  integrationKeys: IntegrationKeyRepository;
+  logins: LoginRepository;
   events: EventRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;

@@ -20,7 +20,8 @@ export type ResourceType =
   | 'trust_filtering'
   | 'filter_override'
   | 'filter_log'
-  | 'device';
+  | 'device'
+  | 'integration_key';
 
 /**
  * Resources only trust-wide grants reach: a role held at one school never changes what every
@@ -76,6 +77,8 @@ export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, r
     create: ['admin', 'it_manager'],
     update: ['admin', 'it_manager'],
   },
+  // Keys the school's own systems (logon script, RADIUS) use to send the login feed.
+  integration_key: { read: ['admin', 'it_manager'], create: ['admin', 'it_manager'], update: ['admin', 'it_manager'] },
 };
 
 export interface Actor {

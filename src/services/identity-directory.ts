@@ -2,10 +2,13 @@
  * Recognises clients from memory, for the data plane. In order:
  *
  * 1. a device token (DoH at `/dns-query/<token>`): that device's school, person and id;
- * 2. a registered device address: the same;
- * 3. a school's own places (its sites and networks, in its saved policy) — the most specific
+ * 2. a login at the address, from the login feed (a logon script, RADIUS accounting, an agent,
+ *    the proxy's sign-in), until its logout or expiry: that person, at that school;
+ * 3. a registered device address, or a registered MAC at the address the DHCP server leased it:
+ *    the device's school, person and id;
+ * 4. a school's own places (its sites and networks, in its saved policy) — the most specific
  *    range wins — as a guest of that school;
- * 4. the default school (HAVEN_DNS_DEFAULT_SCHOOL, else the only school, else the first one
+ * 5. the default school (HAVEN_DNS_DEFAULT_SCHOOL, else the only school, else the first one
  *    added) as a guest.
  *
  * A device given to a pupil or member of staff carries that person's kind, year group and group
@@ -14,7 +17,9 @@
  *
  * Lookups are Map gets (SHA-256 of the token → device, canonical address → device) and a scan of
  * the site ranges; `identify` never waits. Rebuilt by `refresh()` from the database: after a
- * policy or device change here, and on a timer for changes made by other processes.
+ * policy or device change here, and on a timer for changes made by other processes. Logins are
+ * applied in feed order by `pollLogins()` (after a batch arrives here, and every few seconds for
+ * batches other processes took); a login keeps the person's groups as they were when it arrived.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -25,7 +30,7 @@ import {
   type Cidr,
   type ClientHint,
   type ClientIdentity,
-  type DeviceIdentityRow,
+  type LoginFeedRow,
   type IdentifiedBy,
   type IdentityResolver,
   type RequestPerson,
@@ -55,8 +60,23 @@ interface Directory {
   byMac: Map<string, DeviceEntry>;
 }
 
+interface LoginEntry {
+  schoolId: string;
+  personId: string | null;
+  person: RequestPerson | null;
+  /** Lower case, for matching the logout. */
+  username: string;
+  expiresAtMs: number;
+}
+
+/** How far back the first poll reads the feed: logins last at most a day. */
+const LOGIN_REPLAY_MS = 25 * 3600_000;
+const LOGIN_PAGE = 5000;
+
 export interface IdentityDirectory extends IdentityResolver {
   refresh(): Promise<void>;
+  /** Applies login-feed rows that arrived since the last poll (any process); returns how many. */
+  pollLogins(): Promise<number>;
   /** The DHCP server's current leases (address → MAC), so a registered MAC is recognised at its leased address. */
   setLeases(leases: readonly DhcpLease[]): void;
   /** The school unclaimed addresses belong to, or null before there is a school. */
@@ -69,7 +89,7 @@ export const hashDeviceToken = (token: string): string => createHash('sha256').u
 /** One key per address however it was written (10.0.0.5 and ::ffff:10.0.0.5 are the same client). */
 const addressKey = (words: Uint32Array): string => `${words[0]}.${words[1]}.${words[2]}.${words[3]}`;
 
-const personOf = (row: DeviceIdentityRow): RequestPerson | null => {
+const personOf = (row: Pick<LoginFeedRow, 'person'>): RequestPerson | null => {
   const p = row.person;
   // Someone who has left keeps no policy of theirs: the device is filtered as a guest's until it is given to someone else.
   if (!p || p.leftAt !== null) return null;
@@ -90,11 +110,18 @@ const placeIn = (ranges: readonly SiteRange[], address: Uint32Array, schoolId?: 
 const EMPTY: Directory = { ranges: [], fallback: null, byTokenHash: new Map(), byAddress: new Map(), byMac: new Map() };
 
 export const createIdentityDirectory = (
-  deps: Pick<ServiceDeps, 'store'>,
+  deps: Pick<ServiceDeps, 'store'> & Partial<Pick<ServiceDeps, 'clock'>>,
   policies: Pick<PolicyService, 'schoolPolicy'>,
   options: { defaultSchool?: string | undefined } = {},
 ): IdentityDirectory => {
+  const clock = deps.clock;
+  // Login expiry is judged by the same clock that stamped it.
+  const now = clock ? () => clock.now().getTime() : Date.now;
   let dir: Directory = EMPTY;
+  /** From the login feed: address key → who logged in there last. */
+  const logins = new Map<string, LoginEntry>();
+  let loginSeq = 0;
+  let polling: Promise<number> | null = null;
   /** From the DHCP lease feed: address key → MAC. */
   let leaseMacs = new Map<string, string>();
   // Refreshes may overlap (a device change and the timer): the newest started one wins.
@@ -121,7 +148,68 @@ export const createIdentityDirectory = (
     via,
   });
 
+  const applyLogins = async (): Promise<number> => {
+    let applied = 0;
+    const nowMs = now();
+    for (let page = 0; page < 100; page++) {
+      const since = new Date(nowMs - LOGIN_REPLAY_MS).toISOString();
+      const rows = await deps.store.logins.feed(loginSeq, since, LOGIN_PAGE);
+      for (const row of rows) {
+        loginSeq = row.seq;
+        const words = parseIpAddress(row.ip);
+        if (!words) continue;
+        const key = addressKey(words);
+        const username = row.username.toLowerCase();
+        if (row.kind === 'login') {
+          // An unmatched login still means whoever was there before has gone.
+          const expiresAtMs = Date.parse(row.expiresAt ?? '') || 0;
+          logins.set(key, { schoolId: row.schoolId, personId: row.personId, person: personOf(row), username, expiresAtMs });
+        } else {
+          const entry = logins.get(key);
+          // A late logout of the previous user must not end the next user's login.
+          if (
+            entry &&
+            entry.schoolId === row.schoolId &&
+            (entry.username === username || (row.personId !== null && entry.personId === row.personId))
+          ) {
+            logins.delete(key);
+          }
+        }
+      }
+      applied += rows.length;
+      if (rows.length < LOGIN_PAGE) break;
+    }
+    for (const [key, entry] of logins) if (entry.expiresAtMs <= nowMs) logins.delete(key);
+    return applied;
+  };
+
+  const loginAt = (d: Directory, address: Uint32Array): ClientIdentity | null => {
+    const entry = logins.get(addressKey(address));
+    if (!entry || entry.expiresAtMs <= now()) return null;
+    const site = placeIn(d.ranges, address);
+    // An address inside another school's site is that school's: a stray feed cannot claim it.
+    if (site && site.schoolId !== entry.schoolId) return null;
+    return {
+      schoolId: entry.schoolId,
+      person: entry.person,
+      personId: entry.person ? entry.personId : null,
+      deviceId: null,
+      place: placeIn(d.ranges, address, entry.schoolId)?.placeId ?? null,
+      via: 'login',
+    };
+  };
+
   return {
+    // One poll at a time: a poll asked for while one runs waits for that one, then runs again.
+    async pollLogins() {
+      while (polling) await polling.catch(() => undefined);
+      polling = applyLogins();
+      try {
+        return await polling;
+      } finally {
+        polling = null;
+      }
+    },
     async refresh() {
       const mine = ++started;
       const schools = await deps.store.tenancy.listSchools('all');
@@ -196,6 +284,10 @@ export const createIdentityDirectory = (
         if (entry) return deviceIdentity(d, entry, address, 'device-token');
       }
       if (address) {
+        if (logins.size > 0) {
+          const who = loginAt(d, address);
+          if (who) return who;
+        }
         if (d.byAddress.size > 0) {
           const entry = d.byAddress.get(addressKey(address));
           if (entry) return deviceIdentity(d, entry, address, 'device-ip');

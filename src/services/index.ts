@@ -11,6 +11,8 @@ import { createFilterLogService } from './filter-log-service.ts';
 import { createFilterRuntime, emptyClassification, type FilterRuntime } from './filter-runtime.ts';
 import { createGroupService } from './group-service.ts';
 import { createIdentityDirectory, type IdentityDirectory } from './identity-directory.ts';
+import { createIntegrationKeyService } from './integration-key-service.ts';
+import { createLoginFeedService } from './login-feed-service.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
 import { createPolicyService } from './policy-service.ts';
@@ -48,6 +50,9 @@ export const createServices = (deps: ServiceDeps) => {
     // The directory learns of a new, changed or revoked device before the request returns.
     devices: createDeviceService(deps, { onChange: () => identity.refresh() }),
     filterLog: createFilterLogService(deps),
+    integrationKeys: createIntegrationKeyService(deps),
+    // Logins sent to this process apply here before the sender is answered.
+    logins: createLoginFeedService(deps, { onAppend: () => identity.pollLogins().then(() => undefined) }),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };
 };
@@ -64,6 +69,23 @@ export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
 export * from './filter-runtime.ts';
 export type { IdentityDirectory } from './identity-directory.ts';
+export {
+  INTEGRATION_SCOPES,
+  MAX_KEY_NAME,
+  hashIntegrationKey,
+  type IntegrationScope,
+  type IntegrationKeyView,
+  type IntegrationKeyWithSecret,
+} from './integration-key-service.ts';
+export {
+  DEFAULT_LOGIN_TTL_SECONDS,
+  MAX_LOGIN_EVENTS,
+  MAX_LOGIN_TTL_SECONDS,
+  MAX_USERNAME,
+  MIN_LOGIN_TTL_SECONDS,
+  type LoginEventInput,
+  type LoginEventResult,
+} from './login-feed-service.ts';
 export { hashDeviceToken } from './identity-directory.ts';
 export {
   DEVICE_KINDS,

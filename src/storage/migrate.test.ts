@@ -12,6 +12,7 @@ const MIGRATIONS = [
   '0004-filter-policies',
   '0005-filter-events',
   '0006-devices',
+  '0007-identity-logins',
 ];
 
 const TABLES = [
@@ -23,6 +24,8 @@ const TABLES = [
   'group_member',
   'haven_migration',
   'haven_migration_lock',
+  'identity_login',
+  'integration_key',
   'meta',
   'parent_link',
   'person',

@@ -11,6 +11,7 @@ import * as totpReplay from './migrations/0003-totp-last-step.ts';
 import { filterPolicies } from './migrations/0004-filter-policies.ts';
 import { filterEvents } from './migrations/0005-filter-events.ts';
 import * as devices from './migrations/0006-devices.ts';
+import { identityLogins } from './migrations/0007-identity-logins.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
@@ -19,6 +20,7 @@ const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0004-filter-policies': filterPolicies(db.engine),
   '0005-filter-events': filterEvents(db.engine),
   '0006-devices': devices,
+  '0007-identity-logins': identityLogins(db.engine),
 });
 
 export interface MigrationReport {

@@ -185,6 +185,36 @@ export interface DeviceTable {
   revoked_at: string | null;
 }
 
+/** Keys a school's own systems use to send the login feed; only the SHA-256 is kept. */
+export interface IntegrationKeyTable {
+  id: string;
+  school_id: string;
+  name: string;
+  /** JSON array of scopes, e.g. ["identity"]. */
+  scopes: string;
+  key_hash: string;
+  key_prefix: string;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The login feed: who logged in or out at which address, in arrival order. */
+export interface IdentityLoginTable {
+  seq: Generated<number>;
+  school_id: string;
+  kind: string;
+  ip: string;
+  username: string;
+  person_id: string | null;
+  source: string;
+  key_id: string | null;
+  at: string;
+  expires_at: string | null;
+  received_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -208,4 +238,6 @@ export interface DB {
   teacher_override: TeacherOverrideTable;
   filter_event: FilterEventTable;
   device: DeviceTable;
+  integration_key: IntegrationKeyTable;
+  identity_login: IdentityLoginTable;
 }

@@ -7,6 +7,8 @@ import type { Engine } from './engine.ts';
 import { kyselyAuditRepository } from './repositories/audit-repository.ts';
 import { kyselyDeviceRepository } from './repositories/device-repository.ts';
 import { kyselyGroupRepository } from './repositories/group-repository.ts';
+import { kyselyIntegrationKeyRepository } from './repositories/integration-key-repository.ts';
+import { kyselyLoginRepository } from './repositories/login-repository.ts';
 import { kyselyEventRepository } from './repositories/event-repository.ts';
 import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
 import { kyselyPeopleRepository } from './repositories/people-repository.ts';
@@ -26,6 +28,8 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     policies: kyselyPolicyRepository(db),
     events: kyselyEventRepository(db),
     devices: kyselyDeviceRepository(db),
+    integrationKeys: kyselyIntegrationKeyRepository(db),
+    logins: kyselyLoginRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;

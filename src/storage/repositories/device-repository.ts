@@ -9,6 +9,7 @@ import {
   type YearGroup,
 } from '../../core/index.ts';
 import type { DB, DeviceTable } from '../schema.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 const toDevice = (r: DeviceTable): DeviceRecord => ({
   id: r.id,
@@ -23,12 +24,6 @@ const toDevice = (r: DeviceTable): DeviceRecord => ({
   updatedAt: r.updated_at,
   revokedAt: r.revoked_at,
 });
-
-/** SQLite's and PostgreSQL's ways of saying a unique index refused a row. */
-const isUniqueViolation = (err: unknown): boolean => {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
 
 const taken = () =>
   new DomainError('CONFLICT', 'Another active device of this school has the same name, address or MAC (perhaps just added)', 409);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { DomainError, type OverrideRecord, type PolicyRepository, type PolicyScope, type PolicyVersionRecord } from '../../core/index.ts';
 import type { DB, PolicyVersionTable, TeacherOverrideTable } from '../schema.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 const toVersion = (r: PolicyVersionTable): PolicyVersionRecord => ({
   scope: r.scope as PolicyScope,
@@ -30,12 +31,6 @@ const toOverride = (r: TeacherOverrideTable): OverrideRecord => ({
   revokedAt: r.revoked_at,
   revokedByLabel: r.revoked_by_label,
 });
-
-/** SQLite's and PostgreSQL's ways of saying a primary key or unique index refused a row. */
-const isUniqueViolation = (err: unknown): boolean => {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
 
 export const kyselyPolicyRepository = (db: Kysely<DB>): PolicyRepository => {
   const versions = (scope: PolicyScope, scopeId: string) =>

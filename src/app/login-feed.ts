@@ -1,0 +1,55 @@
+/**
+ * Keeping a process's picture of who is where in step with the login feed: processes that
+ * answer clients (web for DoH, dns, proxy) apply rows other processes took every two seconds;
+ * the worker removes rows past HAVEN_LOGIN_RETENTION_DAYS once a day.
+ */
+import type { Services } from '../services/index.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface Stoppable {
+  stop(): void;
+}
+
+export const followLoginFeed = (
+  identity: Services['identity'],
+  report: (message: string) => void,
+  everyMs = 2000,
+): Stoppable & { poll: () => Promise<void> } => {
+  let warned = false;
+  const poll = async () => {
+    try {
+      await identity.pollLogins();
+      warned = false;
+    } catch (e) {
+      // One message per outage, not one every two seconds.
+      if (!warned)
+        report(`cannot read the login feed (addresses keep their last known people): ${e instanceof Error ? e.message : String(e)}`);
+      warned = true;
+    }
+  };
+  void poll();
+  const timer = setInterval(() => void poll(), everyMs);
+  timer.unref();
+  return { poll, stop: () => clearInterval(timer) };
+};
+
+export const scheduleLoginRetention = (
+  logins: Services['logins'],
+  days: number,
+  report: (message: string) => void,
+  everyMs = DAY_MS,
+): Stoppable => {
+  const purge = async () => {
+    try {
+      const removed = await logins.purge(days);
+      if (removed > 0) report(`removed ${removed} login-feed rows older than ${days} days (HAVEN_LOGIN_RETENTION_DAYS)`);
+    } catch (e) {
+      report(`could not remove old login-feed rows: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  void purge();
+  const timer = setInterval(() => void purge(), everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+};
