@@ -4,3 +4,4 @@
  * through the functions the composition root hands it.
  */
 export * from './dns/index.ts';
+export * from './proxy/index.ts';
