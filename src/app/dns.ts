@@ -115,6 +115,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
     },
     decideNow: (schoolId, request) => services.filter.checkNow(schoolId, request),
     decide: (schoolId, request) => services.filter.check(schoolId, request),
+    decisionScope: (schoolId, request) => services.filter.decisionScope(schoolId, request),
     safeSearch: (host, settings) => safeSearch.rewriteFor(host, settings),
     circumvention: (host) => circumvention.check(host),
     cache,

@@ -3,6 +3,16 @@
  * index and illegal tier (loaded once, swapped whole on reload) and each school's compiled
  * policy (compiled on first use, recompiled after a change). The data plane and the API's
  * "check a site" both ask it, so a policy change is live as soon as it is saved.
+ *
+ * `checkNow` remembers its answers per school (decision 0010): 85 % of DNS questions repeat, and
+ * classifying and deciding cost more than a map look-up. The memo belongs to one compiled policy
+ * and one classification bundle, so a policy change, an override saved or ended early, or a list
+ * import starts a new one. Time is the other input a decision has: a memo serves only the span
+ * in which no decision can change — until the next start or end of a teacher override and, when
+ * a rule has a schedule, to the end of the current minute (schedules are whole minutes of local
+ * time, and zone offsets are whole minutes). Within it, entries are keyed by the person (the
+ * directory's object, which a refresh replaces), the place, the client address when a rule has
+ * address ranges, the circumvention fallback and the name.
  */
 import {
   buildClassifier,
@@ -66,6 +76,12 @@ export interface FilterRuntime {
    * the previous compiled policy answers for the few milliseconds the new one takes to compile.
    */
   checkNow(schoolId: string, request: CheckRequest): CheckResult | null;
+  /**
+   * An object that stays the same exactly while every `checkNow` answer for this requester (person,
+   * place, address) at this time stays the same: the data plane keys what it derives from
+   * decisions (a cached answer's check) by it. null when nothing can be promised (not ready yet).
+   */
+  decisionScope(schoolId: string, request: CheckRequest): object | null;
 }
 
 const decideWith = (bundle: ClassificationBundle, policy: CompiledPolicy, request: CheckRequest): CheckResult => {
@@ -89,6 +105,51 @@ const decideWith = (bundle: ClassificationBundle, policy: CompiledPolicy, reques
   return { classification: classified, decision };
 };
 
+/** Entries a school's memo holds before it starts again (bounds memory under a flood of new names). */
+const MEMO_MAX_ENTRIES = 50_000;
+const MINUTE_MS = 60_000;
+
+type Scope = Map<string, CheckResult>;
+
+interface Memo {
+  policy: CompiledPolicy;
+  bundle: ClassificationBundle;
+  /** The span of request times it answers for: [from, until). */
+  from: number;
+  until: number;
+  /** A rule names address ranges: the client address is part of the key. */
+  byAddress: boolean;
+  /** By person object (null: guests), then by place/address/fallback. */
+  people: WeakMap<object, Map<string, Scope>>;
+  guests: Map<string, Scope>;
+  size: number;
+}
+
+const newMemo = (policy: CompiledPolicy, bundle: ClassificationBundle, ms: number): Memo => {
+  let from = -Infinity;
+  let until = Infinity;
+  if (policy.rules.some((r) => r.schedule !== null)) {
+    from = Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+    until = from + MINUTE_MS;
+  }
+  for (const o of policy.overrides) {
+    for (const edge of [o.startMs, o.endMs]) {
+      if (edge <= ms) from = Math.max(from, edge);
+      else until = Math.min(until, edge);
+    }
+  }
+  return {
+    policy,
+    bundle,
+    from,
+    until,
+    byAddress: policy.rules.some((r) => r.cidrs.length > 0),
+    people: new WeakMap(),
+    guests: new Map(),
+    size: 0,
+  };
+};
+
 export const createFilterRuntime = (deps: {
   loadClassification: () => Promise<ClassificationBundle>;
   effectivePolicy: (schoolId: string) => Promise<FilterPolicy>;
@@ -97,6 +158,42 @@ export const createFilterRuntime = (deps: {
   let readyBundle: ClassificationBundle | null = null;
   const compiled = new Map<string, Promise<CompiledPolicy>>();
   const ready = new Map<string, CompiledPolicy>();
+  const memos = new Map<string, Memo>();
+
+  /** The scope (name → answer) for this requester, in a memo valid now; null when time is no number. */
+  const scopeFor = (schoolId: string, policy: CompiledPolicy, b: ClassificationBundle, request: CheckRequest): Scope | null => {
+    const ms = request.at.getTime();
+    if (!Number.isFinite(ms)) return null;
+    let memo = memos.get(schoolId);
+    if (
+      memo === undefined ||
+      memo.policy !== policy ||
+      memo.bundle !== b ||
+      ms < memo.from ||
+      ms >= memo.until ||
+      memo.size >= MEMO_MAX_ENTRIES
+    ) {
+      memo = newMemo(policy, b, ms);
+      memos.set(schoolId, memo);
+    }
+    let byContext: Map<string, Scope> | undefined;
+    if (request.person === null) byContext = memo.guests;
+    else {
+      byContext = memo.people.get(request.person);
+      if (byContext === undefined) {
+        byContext = new Map();
+        memo.people.set(request.person, byContext);
+      }
+    }
+    const context =
+      request.place === undefined && !memo.byAddress ? '' : `${request.place ?? ''} ${memo.byAddress ? (request.clientIp ?? '') : ''}`;
+    let scope = byContext.get(context);
+    if (scope === undefined) {
+      scope = new Map();
+      byContext.set(context, scope);
+    }
+    return scope;
+  };
 
   const classification = () =>
     (bundle ??= deps.loadClassification().then(
@@ -146,7 +243,21 @@ export const createFilterRuntime = (deps: {
       const policy = ready.get(schoolId);
       if (readyBundle === null) void classification().catch(() => undefined);
       if (readyBundle === null || policy === undefined) return null;
-      return decideWith(readyBundle, policy, request);
+      const scope = scopeFor(schoolId, policy, readyBundle, request);
+      if (scope === null) return decideWith(readyBundle, policy, request);
+      const key = request.fallback === undefined ? request.site : `${request.fallback.category} ${request.fallback.source} ${request.site}`;
+      let result = scope.get(key);
+      if (result === undefined) {
+        result = decideWith(readyBundle, policy, request);
+        scope.set(key, result);
+        memos.get(schoolId)!.size++;
+      }
+      return result;
+    },
+    decisionScope(schoolId, request) {
+      const policy = ready.get(schoolId);
+      if (readyBundle === null || policy === undefined) return null;
+      return scopeFor(schoolId, policy, readyBundle, request);
     },
   };
 };

@@ -60,6 +60,8 @@ export interface DnsCacheHit {
   prefetch: boolean;
   /** Byte offsets of the 32-bit TTL fields of every record but OPT, for `renderHit`. */
   ttlOffsets: Uint16Array;
+  /** What the caller noted on this entry (`DnsCache.note`), if anything. */
+  note?: unknown;
 }
 
 export interface DnsCacheStats {
@@ -85,6 +87,11 @@ export interface DnsCache {
   get(key: string): DnsCacheHit | null;
   /** Stores a response; false when it is not cacheable (and nothing changes). */
   set(key: string, wire: Buffer): boolean;
+  /**
+   * Keeps `value` with the entry for `key` while it holds `wire` (a hit's `wire`), for the caller's
+   * own use (the handler's verdict on the answer); a new answer for the key starts without one.
+   */
+  note(key: string, wire: Buffer, value: unknown): void;
   delete(key: string): boolean;
   clear(): void;
   /**
@@ -315,6 +322,7 @@ interface Entry {
   ttl: number;
   negative: boolean;
   ttlOffsets: Uint16Array;
+  note: unknown;
 }
 
 const ENTRY_OVERHEAD = 64;
@@ -409,6 +417,7 @@ export const createDnsCache = (options: DnsCacheOptions = {}): DnsCache => {
       ttl: analysis.ttl,
       negative: analysis.negative,
       ttlOffsets: analysis.ttlOffsets,
+      note: undefined,
     };
     lru.set(key, entry);
     if (lru.peek(key) !== entry) {
@@ -453,6 +462,7 @@ export const createDnsCache = (options: DnsCacheOptions = {}): DnsCache => {
       negative: entry.negative,
       prefetch,
       ttlOffsets: entry.ttlOffsets,
+      note: entry.note,
     };
   };
 
@@ -471,6 +481,10 @@ export const createDnsCache = (options: DnsCacheOptions = {}): DnsCache => {
   return {
     get,
     set,
+    note: (key, wire, value) => {
+      const entry = lru.peek(key);
+      if (entry !== undefined && entry.wire === wire) entry.note = value;
+    },
     delete: (key) => lru.delete(key),
     clear: () => {
       lru.clear();

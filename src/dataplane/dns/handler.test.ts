@@ -271,4 +271,54 @@ describe('DNS handler', () => {
     // Still works.
     assert.deepEqual(answerAddresses(await ask(handlerWith(), 'www.bbc.co.uk')), ['192.0.2.22']);
   });
+
+  it('answers blocks and fresh cache hits at once, without a Promise', async () => {
+    const h = handlerWith();
+    const query = buildQuery('www.bbc.co.uk', TYPE.A, { edns: { udpSize: 1232 } });
+    const client = { ip: '10.0.0.8', transport: 'udp' } as const;
+    assert.ok(h.handler.handleNow(query, client) instanceof Promise, 'a miss waits for the upstream');
+    await h.handler.handle(query, client);
+    const hit = h.handler.handleNow(query, client);
+    assert.ok(Buffer.isBuffer(hit), 'a cache hit is answered in the same turn');
+    assert.deepEqual(answerAddresses(hit), ['192.0.2.22']);
+    const blocked = h.handler.handleNow(buildQuery('bet.example'), client);
+    assert.ok(Buffer.isBuffer(blocked), 'so is a block');
+    assert.deepEqual(answerAddresses(blocked), ['0.0.0.0']);
+    assert.equal(h.sink.seen.length, 4, 'every question recorded');
+    const waiting = handlerWith({ decideNow: () => null });
+    assert.ok(waiting.handler.handleNow(buildQuery('bet.example'), client) instanceof Promise, 'no decision yet: it waits for one');
+  });
+
+  it("keeps the answer check's verdict on the cache entry, and checks again when the decision scope changes", async () => {
+    let lists = engine;
+    let scope = {};
+    const asked: string[] = [];
+    const decideNow = (_school: string, r: DnsDecideRequest) => {
+      asked.push(r.site);
+      const c = lists.classify(r.site);
+      return {
+        classification: c,
+        decision: c.host === null ? null : decide(policyWith(), { host: c.host, at: r.at, person: r.person }, c),
+      };
+    };
+    const h = handlerWith({ decideNow, decisionScope: () => scope });
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['192.0.2.22']); // from the upstream, checked
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['192.0.2.22']); // a hit: checked, verdict kept
+    const checks = () => asked.filter((site) => site === '192.0.2.22').length;
+    const before = checks();
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['192.0.2.22']);
+    assert.equal(checks(), before, 'the kept verdict answered');
+    // A list import now lists the address: a new scope (the runtime gives one per list generation).
+    lists = createClassificationEngine({
+      classifier: buildClassifier([...LISTS, { name: 'ut1/malware2', domains: ['192.0.2.22'], urls: [], expressions: [] }]),
+      listCategories: [...CATEGORIES, 'malware'],
+      illegal: null,
+    });
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['192.0.2.22'], 'same scope: the kept verdict still holds');
+    scope = {};
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['0.0.0.0'], 'new scope: checked again, now blocked');
+    assert.equal(h.sink.seen.at(-1)!.category, 'malware');
+    assert.deepEqual(answerAddresses(await ask(h, 'www.bbc.co.uk')), ['0.0.0.0'], 'and the blocking verdict is kept too');
+    assert.equal(h.sink.seen.at(-1)!.action, 'block');
+  });
 });

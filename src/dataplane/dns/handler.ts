@@ -7,6 +7,13 @@
  *
  * Every question becomes one event on the sink; nothing here waits for the database. A request
  * whose school policy is not compiled yet waits for it once (the first question after a start).
+ *
+ * `handleNow` answers synchronously whenever it can (decision 0010): when the decision is ready
+ * and the answer is a block or a fresh cache hit, the reply is built and returned without a
+ * Promise; only questions that must wait (for the upstreams, a SafeSearch target, or a policy
+ * still compiling) return one. The verdict on a cached answer's CNAME targets and addresses is
+ * kept on the cache entry with the decision scope it was made in (`decisionScope`), and made
+ * again when the policy, the lists, the requester or the time span changes.
  */
 import type {
   ClassifiedInput,
@@ -18,7 +25,7 @@ import type {
   RequestPerson,
   YoutubeMode,
 } from '../../core/index.ts';
-import type { DnsCache } from './cache.ts';
+import type { DnsCache, DnsCacheHit } from './cache.ts';
 import type { Upstreams } from './upstream.ts';
 import {
   blockedResponse,
@@ -64,6 +71,12 @@ export interface DnsFilterDeps {
   /** Without waiting: null until the school's policy has first compiled. */
   decideNow(schoolId: string, request: DnsDecideRequest): DnsDecision | null;
   decide(schoolId: string, request: DnsDecideRequest): Promise<DnsDecision>;
+  /**
+   * An object that stays the same exactly while every `decideNow` answer for this requester at this
+   * time stays the same (the filter runtime's memo scope); null when it cannot say. Without it,
+   * cached answers are checked on every hit.
+   */
+  decisionScope?: (schoolId: string, request: DnsDecideRequest) => object | null;
   safeSearch?: (host: string, settings: { safeSearch: boolean; youtube: YoutubeMode }) => { target: string } | null;
   circumvention?: (host: string) => { kind: CircumventionKind } | null;
   cache: DnsCache;
@@ -136,6 +149,29 @@ const queryFor = (name: string, qtype: number, dnssecOk: boolean): Buffer => {
   return out;
 };
 
+/** What a cached answer's check found, kept on the cache entry (`DnsCache.note`). */
+interface AnswerNote {
+  scope: object;
+  /** The blocking decision on a CNAME target or address, or null. */
+  blocked: DnsDecision | null;
+  /** An HTTPS/SVCB answer carrying Encrypted Client Hello. */
+  hasEch: boolean;
+}
+
+/** Per question: what every step after the decision needs. */
+interface Question {
+  query: ParsedQuery;
+  client: DnsClient;
+  identity: ClientIdentity;
+  at: Date;
+  atIso: string;
+  started: number;
+  circumvention: { kind: CircumventionKind } | null;
+}
+
+type Reply = Buffer | null;
+type MaybePromise<T> = T | Promise<T>;
+
 export const createDnsHandler = (deps: DnsFilterDeps) => {
   const now = deps.now ?? Date.now;
   const blockTtl = deps.blockTtl ?? 60;
@@ -150,6 +186,11 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
     staleServed: 0,
     servfail: 0,
   };
+
+  // Many questions share a millisecond: one Date and one ISO string for all of them.
+  let lastMs = Number.NaN;
+  let lastDate = new Date(0);
+  let lastIso = '';
 
   const decideFor = (identity: ClientIdentity, request: DnsDecideRequest): DnsDecision | Promise<DnsDecision> =>
     deps.decideNow(identity.schoolId, request) ?? deps.decide(identity.schoolId, request);
@@ -169,18 +210,22 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
       : { code: EdeCode.FILTERED, text: `Filtered by school policy: ${category}` };
   };
 
-  /** Forward through the cache and upstreams: the response as the client should get it, and whether it came from the cache. */
-  const resolve = async (query: ParsedQuery): Promise<{ wire: Buffer; from: 'cache' | 'upstream' | 'stale' } | null> => {
-    const key = cacheKey(query);
-    const hit = deps.cache.get(key);
-    if (hit && !hit.stale) {
-      const wire = patchResponse(hit.wire, { id: query.id, ageSeconds: hit.ageSeconds, ttlOffsets: hit.ttlOffsets, query });
-      if (wire) {
-        stats.cacheHits++;
-        if (hit.prefetch) void refresh(query, key);
-        return { wire, from: 'cache' };
-      }
-    }
+  /** A fresh cached answer for the query, patched for this client; null on a miss. */
+  const cached = (query: ParsedQuery, hit: DnsCacheHit | null, key: string): Buffer | null => {
+    if (!hit || hit.stale) return null;
+    const wire = patchResponse(hit.wire, { id: query.id, ageSeconds: hit.ageSeconds, ttlOffsets: hit.ttlOffsets, query });
+    if (!wire) return null;
+    stats.cacheHits++;
+    if (hit.prefetch) void refresh(query, key);
+    return wire;
+  };
+
+  /** The upstreams' answer (stored in the cache), else the stale entry, else null. */
+  const forward = async (
+    query: ParsedQuery,
+    key: string,
+    hit: DnsCacheHit | null,
+  ): Promise<{ wire: Buffer; from: 'upstream' | 'stale' } | null> => {
     try {
       const answer = await deps.upstreams.forward(upstreamQuery(query, query.id));
       const bare = withEdnsRemoved(answer);
@@ -206,6 +251,14 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
     }
   };
 
+  /** Forward through the cache and upstreams: the response as the client should get it. */
+  const resolve = async (query: ParsedQuery): Promise<{ wire: Buffer } | null> => {
+    const key = cacheKey(query);
+    const hit = deps.cache.get(key);
+    const wire = cached(query, hit, key);
+    return wire ? { wire } : forward(query, key, hit);
+  };
+
   const refresh = async (query: ParsedQuery, key: string) => {
     const job = deps.cache.refreshing(key);
     if (!job) return;
@@ -220,11 +273,23 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
     }
   };
 
-  /** The blocking decision on an answer's CNAME targets and addresses, if any blocks. */
-  const checkAnswer = async (identity: ClientIdentity, client: DnsClient, info: ResponseInfo, at: Date): Promise<DnsDecision | null> => {
+  const isChecked = (type: number) => type === RRType.CNAME || type === RRType.A || type === RRType.AAAA;
+
+  /** The blocking decision on an answer's CNAME targets and addresses, if any blocks; undefined when a decision is not ready. */
+  const checkAnswerNow = (q: Question, info: ResponseInfo): DnsDecision | null | undefined => {
     for (const record of info.answers) {
-      if (record.type !== RRType.CNAME && record.type !== RRType.A && record.type !== RRType.AAAA) continue;
-      const d = await decideFor(identity, requestFor(identity, client, record.data, at));
+      if (!isChecked(record.type)) continue;
+      const d = deps.decideNow(q.identity.schoolId, requestFor(q.identity, q.client, record.data, q.at));
+      if (d === null) return undefined;
+      if (d.decision?.action === 'block' && d.classification.category !== null) return d;
+    }
+    return null;
+  };
+
+  const checkAnswer = async (q: Question, info: ResponseInfo): Promise<DnsDecision | null> => {
+    for (const record of info.answers) {
+      if (!isChecked(record.type)) continue;
+      const d = await decideFor(q.identity, requestFor(q.identity, q.client, record.data, q.at));
       if (d.decision?.action === 'block' && d.classification.category !== null) return d;
     }
     return null;
@@ -234,103 +299,154 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
   const finish = (reply: Buffer, query: ParsedQuery, client: DnsClient): Buffer =>
     client.transport === 'udp' ? truncateForUdp(reply, Math.min(query.edns?.udpSize ?? 512, 1232)) : reply;
 
+  /** Writes the question's event and returns the reply to send. */
+  const complete = (q: Question, d: DnsDecision, layer: FilterEvent['layer'] | null, reply: Buffer): Buffer => {
+    const decision = d.decision;
+    const rule = decision?.rule ?? null;
+    deps.events.write({
+      at: q.atIso,
+      source: q.client.transport === 'doh' ? 'doh' : 'dns',
+      schoolId: q.identity.schoolId,
+      clientIp: q.client.ip,
+      personId: q.identity.personId,
+      deviceId: q.identity.deviceId,
+      profile: rule?.id.startsWith('profile:') ? rule.id.slice(8) : null,
+      host: q.query.qname,
+      url: null,
+      qtype: qtypeName(q.query.qtype),
+      category: d.classification.category,
+      list: d.classification.source,
+      action: layer === 'error' ? 'allow' : (decision?.action ?? 'allow'),
+      layer: layer ?? decision?.layer ?? 'fallback',
+      ruleId: rule?.id ?? null,
+      flagged: decision?.flagged ?? false,
+      latencyUs: Math.round((performance.now() - q.started) * 1000),
+    });
+    return finish(reply, q.query, q.client);
+  };
+
+  const blockedBy = (q: Question, d: DnsDecision): Buffer => {
+    stats.blocked++;
+    return complete(
+      q,
+      d,
+      null,
+      blockedResponse(q.query, { a: deps.blockPage.a, aaaa: deps.blockPage.aaaa, ttl: blockTtl, ede: edeFor(d) }),
+    );
+  };
+
+  /** After the answer check: blocked, ECH withheld, or the answer as it came. */
+  const afterCheck = (q: Question, d: DnsDecision, wire: Buffer, blocked: DnsDecision | null, hasEch: boolean): MaybePromise<Reply> => {
+    if (blocked) return blockedBy(q, blocked);
+    if (!hasEch) return complete(q, d, null, wire);
+    // Encrypted Client Hello hides the site's name from the proxy: drop the record (the browser falls back) when circumvention is blocked.
+    // What the policy does with circumvention for this person, asked with a name no list holds.
+    const echRequest = { ...requestFor(q.identity, q.client, ECH_PROBE, q.at), fallback: CIRCUMVENTION };
+    const withEch = (ech: DnsDecision): Buffer =>
+      ech.decision?.action === 'block'
+        ? complete(
+            q,
+            d,
+            'circumvention',
+            blockedResponse(q.query, { ttl: blockTtl, ede: { code: EdeCode.FILTERED, text: 'Filtered: encrypted client hello' } }),
+          )
+        : complete(q, d, null, wire);
+    const now = deps.decideNow(q.identity.schoolId, echRequest);
+    return now !== null ? withEch(now) : deps.decide(q.identity.schoolId, echRequest).then(withEch);
+  };
+
+  /** The answer from the cache or upstreams: check its CNAME targets and addresses (the verdict kept on the cache entry). */
+  const afterResolve = (q: Question, d: DnsDecision, wire: Buffer, hit: DnsCacheHit | null, key: string): MaybePromise<Reply> => {
+    const https = q.query.qtype === RRType.HTTPS || q.query.qtype === RRType.SVCB;
+    const scope =
+      hit && deps.decisionScope ? deps.decisionScope(q.identity.schoolId, requestFor(q.identity, q.client, q.query.qname, q.at)) : null;
+    const note = hit?.note as AnswerNote | undefined;
+    if (scope !== null && note !== undefined && note.scope === scope) return afterCheck(q, d, wire, note.blocked, note.hasEch);
+    const info = responseInfo(wire);
+    if (!info.ok) return complete(q, d, null, wire);
+    const hasEch = https && info.answers.some((r) => r.hasEch);
+    const blocked = checkAnswerNow(q, info);
+    if (blocked === undefined) return checkAnswer(q, info).then((b) => afterCheck(q, d, wire, b, hasEch));
+    if (hit && scope !== null) deps.cache.note(key, hit.wire, { scope, blocked, hasEch } satisfies AnswerNote);
+    return afterCheck(q, d, wire, blocked, hasEch);
+  };
+
+  /** Everything after the question's own decision. */
+  const afterDecision = (q: Question, d: DnsDecision): MaybePromise<Reply> => {
+    const { query } = q;
+    const action = d.decision?.action ?? 'allow';
+    if (d.decision && (action === 'block' || (action === 'warn' && (deps.blockPage.a || deps.blockPage.aaaa)))) {
+      // Firefox's canary and iCloud Private Relay get NXDOMAIN, which is what makes devices fall back.
+      const c = q.circumvention;
+      const reply =
+        c && c.kind !== 'doh-resolver' && d.classification.category === 'circumvention'
+          ? nxdomainResponse(query, edeFor(d), blockTtl)
+          : blockedResponse(query, { a: deps.blockPage.a, aaaa: deps.blockPage.aaaa, ttl: blockTtl, ede: edeFor(d) });
+      stats.blocked++;
+      return complete(q, d, c ? 'circumvention' : null, reply);
+    }
+    const rewrite = d.decision ? deps.safeSearch?.(query.qname, { safeSearch: d.decision.safeSearch, youtube: d.decision.youtube }) : null;
+    if (rewrite) {
+      stats.rewritten++;
+      const targetQuery = parseQuery(queryFor(rewrite.target, query.qtype, query.edns?.dnssecOk ?? false));
+      return (targetQuery.ok ? resolve(targetQuery) : Promise.resolve(null)).then((resolved) => {
+        if (resolved) return complete(q, d, 'safesearch', mergeCnameAnswer(query, rewrite.target, blockTtl, resolved.wire));
+        stats.servfail++;
+        return complete(q, d, 'safesearch', servfailResponse(query, { code: EdeCode.NETWORK_ERROR, text: '' }));
+      });
+    }
+    const key = cacheKey(query);
+    const hit = deps.cache.get(key);
+    const wire = cached(query, hit, key);
+    if (wire) return afterResolve(q, d, wire, hit, key);
+    return forward(query, key, hit).then((resolved) => {
+      if (resolved) return afterResolve(q, d, resolved.wire, null, key);
+      stats.servfail++;
+      return complete(
+        q,
+        d,
+        'error',
+        servfailResponse(query, { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'upstream resolvers unreachable' }),
+      );
+    });
+  };
+
+  /** The reply to send (null: stay silent), at once when it can be, else a Promise of it. Throws only on a bug. */
+  const handleNow = (packet: Buffer, client: DnsClient): MaybePromise<Reply> => {
+    const started = performance.now();
+    stats.queries++;
+    const query = parseQuery(packet);
+    if (!query.ok) {
+      stats.rejected++;
+      return rejectionResponse(query);
+    }
+    const identity = deps.identify({ ip: client.ip, deviceToken: client.deviceToken ?? null });
+    if (identity === null) {
+      stats.refused++;
+      return refusedResponse(query, { code: EdeCode.NOT_READY, text: 'Haven has no school set up yet' });
+    }
+    const atMs = now();
+    if (atMs !== lastMs) {
+      lastMs = atMs;
+      lastDate = new Date(atMs);
+      lastIso = Number.isFinite(atMs) ? lastDate.toISOString() : '';
+    }
+    const circumvention = deps.circumvention?.(query.qname) ?? null;
+    const q: Question = { query, client, identity, at: lastDate, atIso: lastIso, started, circumvention };
+    const request = { ...requestFor(identity, client, query.qname, q.at), ...(circumvention && { fallback: CIRCUMVENTION }) };
+    const d = deps.decideNow(identity.schoolId, request);
+    if (d !== null) return afterDecision(q, d);
+    return deps.decide(identity.schoolId, request).then((later) => afterDecision(q, later));
+  };
+
   return {
     stats: (): DnsHandlerStats => ({ ...stats }),
 
+    handleNow,
+
     /** The reply to send, or null to stay silent (a packet not worth answering). */
     async handle(packet: Buffer, client: DnsClient): Promise<Buffer | null> {
-      const started = performance.now();
-      stats.queries++;
-      const query = parseQuery(packet);
-      if (!query.ok) {
-        stats.rejected++;
-        return rejectionResponse(query);
-      }
-      const identity = deps.identify({ ip: client.ip, deviceToken: client.deviceToken ?? null });
-      if (identity === null) {
-        stats.refused++;
-        return refusedResponse(query, { code: EdeCode.NOT_READY, text: 'Haven has no school set up yet' });
-      }
-      const atMs = now();
-      const at = new Date(atMs);
-      const host = query.qname;
-      let layer: FilterEvent['layer'] | null = null;
-      let d: DnsDecision | null = null;
-      let reply: Buffer | null = null;
-
-      const circumvention = deps.circumvention?.(host) ?? null;
-      d = await decideFor(identity, { ...requestFor(identity, client, host, at), ...(circumvention && { fallback: CIRCUMVENTION }) });
-      const action = d.decision?.action ?? 'allow';
-
-      if (d.decision && (action === 'block' || (action === 'warn' && (deps.blockPage.a || deps.blockPage.aaaa)))) {
-        // Firefox's canary and iCloud Private Relay get NXDOMAIN, which is what makes devices fall back.
-        reply =
-          circumvention && circumvention.kind !== 'doh-resolver' && d.classification.category === 'circumvention'
-            ? nxdomainResponse(query, edeFor(d), blockTtl)
-            : blockedResponse(query, { a: deps.blockPage.a, aaaa: deps.blockPage.aaaa, ttl: blockTtl, ede: edeFor(d) });
-        stats.blocked++;
-        if (circumvention) layer = 'circumvention';
-      } else {
-        const rewrite = d.decision ? deps.safeSearch?.(host, { safeSearch: d.decision.safeSearch, youtube: d.decision.youtube }) : null;
-        if (rewrite) {
-          const targetQuery = parseQuery(queryFor(rewrite.target, query.qtype, query.edns?.dnssecOk ?? false));
-          const resolved = targetQuery.ok ? await resolve(targetQuery) : null;
-          reply = resolved
-            ? mergeCnameAnswer(query, rewrite.target, blockTtl, resolved.wire)
-            : servfailResponse(query, { code: EdeCode.NETWORK_ERROR, text: '' });
-          if (!resolved) stats.servfail++;
-          stats.rewritten++;
-          layer = 'safesearch';
-        } else {
-          const resolved = await resolve(query);
-          if (!resolved) {
-            stats.servfail++;
-            reply = servfailResponse(query, { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'upstream resolvers unreachable' });
-            layer = 'error';
-          } else {
-            const info = responseInfo(resolved.wire);
-            const viaAnswer = info.ok ? await checkAnswer(identity, client, info, at) : null;
-            if (viaAnswer) {
-              d = viaAnswer;
-              stats.blocked++;
-              reply = blockedResponse(query, { a: deps.blockPage.a, aaaa: deps.blockPage.aaaa, ttl: blockTtl, ede: edeFor(viaAnswer) });
-            } else if (info.ok && (query.qtype === RRType.HTTPS || query.qtype === RRType.SVCB) && info.answers.some((r) => r.hasEch)) {
-              // Encrypted Client Hello hides the site's name from the proxy: drop the record (the browser falls back) when circumvention is blocked.
-              // What the policy does with circumvention for this person, asked with a name no list holds.
-              const ech = await decideFor(identity, { ...requestFor(identity, client, ECH_PROBE, at), fallback: CIRCUMVENTION });
-              const echBlocked = ech.decision?.action === 'block';
-              reply = echBlocked
-                ? blockedResponse(query, { ttl: blockTtl, ede: { code: EdeCode.FILTERED, text: 'Filtered: encrypted client hello' } })
-                : resolved.wire;
-              if (echBlocked) layer = 'circumvention';
-            } else {
-              reply = resolved.wire;
-            }
-          }
-        }
-      }
-
-      const decision = d.decision;
-      deps.events.write({
-        at: at.toISOString(),
-        source: client.transport === 'doh' ? 'doh' : 'dns',
-        schoolId: identity.schoolId,
-        clientIp: client.ip,
-        personId: identity.personId,
-        deviceId: identity.deviceId,
-        profile: decision?.rule?.id.startsWith('profile:') ? decision.rule.id.slice(8) : null,
-        host,
-        url: null,
-        qtype: qtypeName(query.qtype),
-        category: d.classification.category,
-        list: d.classification.source,
-        action: layer === 'error' ? 'allow' : (decision?.action ?? 'allow'),
-        layer: layer ?? decision?.layer ?? 'fallback',
-        ruleId: decision?.rule?.id ?? null,
-        flagged: decision?.flagged ?? false,
-        latencyUs: Math.round((performance.now() - started) * 1000),
-      });
-      return finish(reply, query, client);
+      return handleNow(packet, client);
     },
   };
 };

@@ -6,23 +6,13 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import type { DnsHandler } from './handler.ts';
 import { startDnsServer, type DnsServer } from './server.ts';
 import { buildQuery, buildResponse, readResponse } from './test-upstream.ts';
 
+type ServerHandler = Parameters<typeof startDnsServer>[0];
+
 /** Answers every query with NOERROR after `delayMs` (per name: "slow." names wait longer). */
-const echoHandler = (delayMs = 0): DnsHandler => ({
-  stats: () => ({
-    queries: 0,
-    rejected: 0,
-    refused: 0,
-    blocked: 0,
-    rewritten: 0,
-    forwarded: 0,
-    cacheHits: 0,
-    staleServed: 0,
-    servfail: 0,
-  }),
+const echoHandler = (delayMs = 0): ServerHandler => ({
   handle: async (packet: Buffer) => {
     if (packet.length < 12) return null;
     const slow = packet.includes(Buffer.from('slow'));
@@ -81,7 +71,7 @@ const tcpExchange = (port: number, data: Buffer[], count: number, waitMs = 3000)
 
 describe('DNS server sockets', () => {
   const servers: DnsServer[] = [];
-  const start = async (handler: DnsHandler, options: Partial<Parameters<typeof startDnsServer>[1]> = {}) => {
+  const start = async (handler: ServerHandler, options: Partial<Parameters<typeof startDnsServer>[1]> = {}) => {
     const s = await startDnsServer(handler, { host: '127.0.0.1', port: 0, ...options });
     servers.push(s);
     return s;
@@ -133,5 +123,52 @@ describe('DNS server sockets', () => {
     assert.equal(readResponse(reply).rcode, 2);
     assert.ok(Date.now() - started < 1500);
     assert.equal(s.stats().timeouts, 1);
+  });
+
+  it('sends answers that are ready at once, and SERVFAIL from the sweep to a question that never gets one', async () => {
+    let calls = 0;
+    const never = new Promise<Buffer | null>(() => undefined);
+    const handler: ServerHandler = {
+      handle: () => Promise.reject(new Error('handleNow is used when there is one')),
+      handleNow: (packet: Buffer) => {
+        calls++;
+        // "never." waits for an upstream that never replies; everything else is ready now.
+        return packet.includes(Buffer.from('never')) ? never : buildResponse(packet);
+      },
+    };
+    const s = await start(handler, { answerTimeoutMs: 400 });
+    const ready = await udpAsk(s.port, buildQuery('ready.example', 1, { id: 7 }));
+    assert.equal(ready?.readUInt16BE(0), 7);
+    assert.equal(readResponse(ready).rcode, 0);
+    const started = Date.now();
+    const [a, b] = await Promise.all([
+      udpAsk(s.port, buildQuery('never.example', 1, { id: 8 }), 2000),
+      tcpExchange(s.port, [frame(buildQuery('never.example', 1, { id: 9 }))], 1, 2000),
+    ]);
+    const waited = Date.now() - started;
+    assert.ok(a && b.replies[0]);
+    assert.equal(readResponse(a).rcode, 2);
+    assert.equal(readResponse(b.replies[0]).rcode, 2);
+    // Within the deadline (and not long before it: the sweep runs every 100 ms here).
+    assert.ok(waited >= 250 && waited < 1000, `answered after ${waited} ms`);
+    assert.equal(s.stats().timeouts, 2);
+    assert.equal(calls, 3);
+  });
+
+  it('answers SERVFAIL when the handler throws or its answer fails', async () => {
+    const handler: ServerHandler = {
+      handle: () => Promise.reject(new Error('unused')),
+      handleNow: (packet: Buffer) => {
+        if (packet.includes(Buffer.from('throws'))) throw new Error('bug');
+        return Promise.reject(new Error('failed later'));
+      },
+    };
+    const s = await start(handler);
+    const thrown = await udpAsk(s.port, buildQuery('throws.example', 1, { id: 1 }));
+    const rejected = await udpAsk(s.port, buildQuery('rejects.example', 1, { id: 2 }));
+    assert.equal(readResponse(thrown!).rcode, 2);
+    assert.equal(readResponse(rejected!).rcode, 2);
+    assert.equal(s.stats().errors, 2);
+    assert.equal(s.stats().timeouts, 0);
   });
 });

@@ -3,6 +3,11 @@
  * idle timeouts) on one port, for IPv4 or IPv6 by the address given. Every packet goes to the
  * handler; limits are enforced here: packet size, queries a second per client, TCP connections
  * per client, and a deadline on every answer, so nothing a client sends can hang the server.
+ *
+ * Most answers are ready at once (`handleNow` returns a Buffer: a block or a cache hit) and are
+ * sent in the same turn, with no timer and no Promise. The rest wait in a set that one coarse
+ * sweep walks every 100 ms (less for short deadlines): whatever has not been answered by its
+ * deadline gets SERVFAIL then, and its late answer is dropped (decision 0010).
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -45,7 +50,25 @@ const MAX_UDP_QUERY = 4096;
 /** Largest TCP message accepted (a query; responses may be up to 65,535). */
 const MAX_TCP_QUERY = 16_384;
 
-export const startDnsServer = async (handler: DnsHandler, options: DnsServerOptions): Promise<DnsServer> => {
+/** A question still waiting for its answer. */
+interface Waiting {
+  /** performance.now() by which it must be answered (SERVFAIL if the handler has not). */
+  deadline: number;
+  packet: Buffer;
+  respond: (reply: Buffer | null) => void;
+  done: boolean;
+}
+
+const servfailFor = (packet: Buffer, timedOut: boolean): Buffer | null => {
+  const q = parseQuery(packet);
+  if (!q.ok) return null;
+  return timedOut ? servfailResponse(q, { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'timed out' }) : servfailResponse(q);
+};
+
+export const startDnsServer = async (
+  handler: Pick<DnsHandler, 'handle'> & Partial<Pick<DnsHandler, 'handleNow'>>,
+  options: DnsServerOptions,
+): Promise<DnsServer> => {
   const limiter = createRateLimiter({ perSecond: options.ratePerSecond ?? 1000, burst: options.rateBurst ?? 2000 });
   const answerTimeoutMs = options.answerTimeoutMs ?? 4000;
   const tcpIdleMs = options.tcpIdleMs ?? 10_000;
@@ -60,28 +83,70 @@ export const startDnsServer = async (handler: DnsHandler, options: DnsServerOpti
     tcpOpen: 0,
   };
 
-  /** The handler's answer, or SERVFAIL at the deadline; never throws. */
-  const answer = async (packet: Buffer, ip: string, transport: 'udp' | 'tcp'): Promise<Buffer | null> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), answerTimeoutMs);
-    });
-    try {
-      const result = await Promise.race([handler.handle(packet, { ip, transport }), deadline]);
-      if (result !== 'timeout') return result;
+  // One sweep for every waiting question instead of a timer each; SERVFAIL goes out up to one
+  // sweep before the deadline, never after it.
+  const sweepMs = Math.max(5, Math.min(100, Math.floor(answerTimeoutMs / 4)));
+  const waiting = new Set<Waiting>();
+  let sweeper: NodeJS.Timeout | null = null;
+  const sweep = () => {
+    const now = performance.now();
+    // Insertion order is deadline order (one timeout for all): stop at the first still in time.
+    for (const w of waiting) {
+      if (w.deadline - sweepMs > now) break;
+      waiting.delete(w);
+      w.done = true;
       stats.timeouts++;
-      const q = parseQuery(packet);
-      return q.ok ? servfailResponse(q, { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'timed out' }) : null;
-    } catch {
-      stats.errors++;
-      const q = parseQuery(packet);
-      return q.ok ? servfailResponse(q) : null;
-    } finally {
-      clearTimeout(timer);
+      w.respond(servfailFor(w.packet, true));
+    }
+    if (waiting.size === 0 && sweeper !== null) {
+      clearInterval(sweeper);
+      sweeper = null;
     }
   };
 
+  const handleNow = handler.handleNow ?? handler.handle;
+
+  /** Calls `respond` once with the handler's answer, or SERVFAIL at the deadline; never throws. */
+  const answer = (packet: Buffer, ip: string, transport: 'udp' | 'tcp', respond: (reply: Buffer | null) => void): void => {
+    let result: Buffer | null | Promise<Buffer | null>;
+    try {
+      result = handleNow(packet, { ip, transport });
+    } catch {
+      stats.errors++;
+      respond(servfailFor(packet, false));
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      respond(result);
+      return;
+    }
+    const w: Waiting = { deadline: performance.now() + answerTimeoutMs, packet, respond, done: false };
+    waiting.add(w);
+    if (sweeper === null) {
+      sweeper = setInterval(sweep, sweepMs);
+      sweeper.unref();
+    }
+    result.then(
+      (reply) => {
+        if (w.done) return;
+        w.done = true;
+        waiting.delete(w);
+        respond(reply);
+      },
+      () => {
+        if (w.done) return;
+        w.done = true;
+        waiting.delete(w);
+        stats.errors++;
+        respond(servfailFor(packet, false));
+      },
+    );
+  };
+
   // UDP
+  const onSent = (err: Error | null) => {
+    if (err) stats.errors++;
+  };
   const udp: UdpSocket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
   udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     stats.udpIn++;
@@ -93,14 +158,12 @@ export const startDnsServer = async (handler: DnsHandler, options: DnsServerOpti
       stats.dropped.rateLimited++;
       return;
     }
-    void answer(msg, rinfo.address, 'udp').then((reply) => {
+    answer(msg, rinfo.address, 'udp', (reply) => {
       if (reply === null) {
         stats.dropped.noAnswer++;
         return;
       }
-      udp.send(reply, rinfo.port, rinfo.address, (err) => {
-        if (err) stats.errors++;
-      });
+      udp.send(reply, rinfo.port, rinfo.address, onSent);
     });
   });
   udp.on('error', () => {
@@ -150,7 +213,7 @@ export const startDnsServer = async (handler: DnsHandler, options: DnsServerOpti
           continue;
         }
         pending++;
-        void answer(packet, ip, 'tcp').then((reply) => {
+        answer(packet, ip, 'tcp', (reply) => {
           pending--;
           if (reply === null || socket.destroyed) return;
           const frame = Buffer.allocUnsafe(2 + reply.length);
@@ -183,6 +246,8 @@ export const startDnsServer = async (handler: DnsHandler, options: DnsServerOpti
     port,
     stats: () => ({ ...stats, dropped: { ...stats.dropped } }),
     async close() {
+      if (sweeper !== null) clearInterval(sweeper);
+      sweeper = null;
       for (const s of sockets) s.destroy();
       await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
     },
