@@ -21,3 +21,4 @@ export * from './identity.ts';
 export * from './safesearch.ts';
 export * from './circumvention.ts';
 export * from './dhcp-leases.ts';
+export * from './search-terms.ts';
