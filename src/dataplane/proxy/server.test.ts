@@ -14,11 +14,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
-import { defaultTrustPolicy, resolvePolicy, type ClientIdentity, type EventSink, type FilterEvent } from '../../core/index.ts';
-import { createFilterRuntime } from '../../services/index.ts';
-import { fixtureClassification } from '../../../test-support/fixture-classification.ts';
+import { collectingSink, fixtureProxyDeps as fixtureDeps } from '../../../test-support/proxy-fixtures.ts';
 import {
-  loopbackLookup,
   makeCert,
   rawExchange,
   readWsFrame,
@@ -29,38 +26,9 @@ import {
   type TestCert,
   type TestOrigin,
 } from '../../../test-support/proxy-origins.ts';
-import { startProxyServer, type ProxyDeps, type ProxyServer } from './server.ts';
+import { startProxyServer, type ProxyServer } from './server.ts';
 
 const run = promisify(execFile);
-
-const guest: ClientIdentity = { schoolId: 'school-1', person: null, personId: null, deviceId: null, place: null, via: 'default' };
-
-export const collectingSink = (): EventSink & { seen: FilterEvent[] } => {
-  const seen: FilterEvent[] = [];
-  return {
-    seen,
-    write: (e) => void seen.push(e),
-    flush: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-    stats: () => ({ queued: 0, written: seen.length, spooled: 0, dropped: 0 }),
-  };
-};
-
-export const fixtureDeps = (events: EventSink, over: Partial<ProxyDeps> = {}): ProxyDeps => {
-  const runtime = createFilterRuntime({
-    loadClassification: () => Promise.resolve(fixtureClassification()),
-    effectivePolicy: (schoolId) => Promise.resolve(resolvePolicy(defaultTrustPolicy(), { schoolId })),
-  });
-  return {
-    identify: () => guest,
-    decideNow: (s, r) => runtime.checkNow(s, r),
-    decide: (s, r) => runtime.check(s, r),
-    events,
-    connectPorts: 'any',
-    lookup: loopbackLookup,
-    ...over,
-  };
-};
 
 /** Opens a CONNECT tunnel through the proxy; resolves with the socket after the 200, or the raw refusal. */
 const connectThrough = (proxyPort: number, target: string): Promise<{ socket: net.Socket; head: string }> =>
