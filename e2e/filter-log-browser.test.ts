@@ -11,9 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import dnsPacket from 'dns-packet';
-import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, chromiumSkip, launchChromium, nav } from '../test-support/chromium.ts';
+import { axeViolations, chromiumSkip, launchChromium, nav, signIn } from '../test-support/chromium.ts';
 import { havenCli, startHaven, type RunningHaven } from '../test-support/processes.ts';
 import { ensureWebBuilt } from '../test-support/web-build.ts';
 
@@ -23,35 +22,6 @@ const ADMIN_PASSWORD = 'correct horse battery staple';
 const DSL = 'dsl@oakfield.example';
 const DSL_PASSWORD = 'the dsl keeps four words';
 const LISTS = path.resolve('test-fixtures/lists');
-
-/** Logs in, changing a temporary password and enrolling two-factor authentication when asked. */
-const signIn = async (page: Page, email: string, password: string, newPassword?: string) => {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  const dashboard = nav(page, 'Dashboard');
-  const change = page.getByLabel('Current password');
-  const setUp = page.getByRole('button', { name: 'Set up two-factor authentication' });
-  const secretBox = page.getByTestId('totp-secret');
-  for (;;) {
-    await Promise.race([dashboard.waitFor(), change.waitFor(), setUp.waitFor(), secretBox.waitFor()]);
-    if (await dashboard.isVisible()) return;
-    if (await change.isVisible()) {
-      await change.fill(password);
-      await page.getByLabel('New password', { exact: true }).fill(newPassword!);
-      await page.getByLabel('Confirm new password').fill(newPassword!);
-      await page.getByRole('button', { name: 'Change password' }).click();
-      await change.waitFor({ state: 'detached' });
-      continue;
-    }
-    if (await setUp.isVisible()) await setUp.click();
-    const secret = ((await secretBox.textContent()) ?? '').replace(/\s/g, '');
-    await page.getByLabel('Code from your app').fill(await generate({ secret }));
-    await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
-    await page.getByTestId('recovery-codes').waitFor();
-    await page.getByRole('button', { name: 'Continue' }).click();
-  }
-};
 
 describe('DNS log in Chromium', { skip }, () => {
   let haven: RunningHaven;

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { generate } from 'otplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const chromiumPath = (): string | null => {
@@ -62,3 +63,32 @@ export const axeViolations = async (page: Page): Promise<string[]> => {
 
 /** A link in the web app's main navigation (pages also have back links with the same names). */
 export const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+
+/** Logs in, changing a temporary password and enrolling two-factor authentication when asked. */
+export const signIn = async (page: Page, email: string, password: string, newPassword?: string) => {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const dashboard = nav(page, 'Dashboard');
+  const change = page.getByLabel('Current password');
+  const setUp = page.getByRole('button', { name: 'Set up two-factor authentication' });
+  const secretBox = page.getByTestId('totp-secret');
+  for (;;) {
+    await Promise.race([dashboard.waitFor(), change.waitFor(), setUp.waitFor(), secretBox.waitFor()]);
+    if (await dashboard.isVisible()) return;
+    if (await change.isVisible()) {
+      await change.fill(password);
+      await page.getByLabel('New password', { exact: true }).fill(newPassword!);
+      await page.getByLabel('Confirm new password').fill(newPassword!);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await change.waitFor({ state: 'detached' });
+      continue;
+    }
+    if (await setUp.isVisible()) await setUp.click();
+    const secret = ((await secretBox.textContent()) ?? '').replace(/\s/g, '');
+    await page.getByLabel('Code from your app').fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
+};

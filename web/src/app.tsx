@@ -8,6 +8,7 @@ import { CurrentSchoolProvider, useCurrentSchool } from './current-school.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DevicesPage } from './pages/devices.tsx';
+import { SignInsPage } from './pages/sign-ins.tsx';
 import { FilterLogPage } from './pages/filter-log.tsx';
 import { FilteringHistoryPage } from './pages/filtering-history.tsx';
 import { FilteringListsPage } from './pages/filtering-lists.tsx';
@@ -82,6 +83,7 @@ const NAV: readonly NavItem[] = [
   { to: '/filtering', label: 'Filtering', section: 'filtering', ability: 'filtering:read' },
   { to: '/overrides', label: 'Overrides', section: 'overrides', ability: 'filter_override:read' },
   { to: '/devices', label: 'Devices', section: 'devices', ability: 'device:read' },
+  { to: '/sign-ins', label: 'Sign-ins', section: 'sign-ins', ability: 'device:read' },
   { to: '/filter-log', label: 'DNS log', section: 'filter-log', ability: 'filter_log:read' },
   { to: '/schools', label: 'Schools', section: 'schools' },
   { to: '/users', label: 'Users', section: 'users', ability: 'user:read' },
@@ -285,6 +287,14 @@ function Routes({ route }: { route: Route }) {
       ) : (
         <Guard ability="device:read">
           <DevicesPage />
+        </Guard>
+      );
+    case 'sign-ins':
+      return second ? (
+        <NotFoundPage />
+      ) : (
+        <Guard ability="device:read">
+          <SignInsPage />
         </Guard>
       );
     case 'users':

@@ -452,3 +452,35 @@ export interface DeviceWithToken {
   /** `/dns-query/<token>`, after the server's origin. */
   dohPath: string;
 }
+
+/* ---------- Sign-in feed (src/services/integration-key-service.ts, login-feed-service.ts, src/api/routes/integrations.ts) ---------- */
+
+/** A key a school system uses to send sign-ins; the key itself is never listed. */
+export interface IntegrationKey {
+  id: string;
+  schoolId: string;
+  name: string;
+  scopes: 'identity'[];
+  /** The key's first characters, to tell keys apart. */
+  hint: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export const LOGIN_SOURCES = ['logon-script', 'radius', 'agent', 'proxy', 'other'] as const;
+export type LoginSource = (typeof LOGIN_SOURCES)[number];
+
+/** One row of the sign-in feed. */
+export interface LoginRow {
+  seq: number;
+  kind: 'login' | 'logout';
+  ip: string;
+  username: string;
+  personId: string | null;
+  personName: string | null;
+  source: LoginSource;
+  at: string;
+  expiresAt: string | null;
+  receivedAt: string;
+}

@@ -4,9 +4,10 @@
  * they are given to. Register one (its DoH address is shown once), change it, give it a new
  * token, or revoke it.
  */
-import { useEffect, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { api, fieldErrorsOf, query, seg } from '../api.ts';
 import { ErrorMessage, Loading, Notice, Status } from '../components/alerts.tsx';
+import { Confirm, PanelBox } from '../components/action-panel.tsx';
 import { CheckboxField, SelectField, TextField } from '../components/field.tsx';
 import { OneTimeSecret } from '../components/one-time-secret.tsx';
 import { Page } from '../components/page.tsx';
@@ -235,20 +236,6 @@ function DevicesPanel({ school }: { school: School }) {
   );
 }
 
-/** A boxed panel that takes focus when it opens, so keyboard users land in it. */
-function PanelBox({ title, children }: { title: string; children: ReactNode }) {
-  const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [title]);
-  return (
-    <section className="panel panel--raised" aria-labelledby="device-panel-title">
-      <h2 id="device-panel-title" ref={heading} tabIndex={-1}>
-        {title}
-      </h2>
-      {children}
-    </section>
-  );
-}
-
 /** The DoH address and token, shown this once. */
 function TokenShown({ result, onDone }: { result: DeviceWithToken; onDone: () => void }) {
   const url = `${window.location.origin}${result.dohPath}`;
@@ -268,51 +255,6 @@ function TokenShown({ result, onDone }: { result: DeviceWithToken; onDone: () =>
       <div className="form-actions">
         <button type="button" className="button" onClick={onDone}>
           Done
-        </button>
-      </div>
-    </>
-  );
-}
-
-function Confirm<T>({
-  action,
-  busyLabel,
-  danger,
-  run,
-  onCancel,
-  onDone,
-  children,
-}: {
-  action: string;
-  busyLabel: string;
-  danger?: boolean;
-  run: () => Promise<T>;
-  onCancel: () => void;
-  onDone: (result: T) => void;
-  children: ReactNode;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const go = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await run());
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      {children}
-      <ErrorMessage error={error} />
-      <div className="form-actions">
-        <button type="button" className={danger ? 'button button--danger' : 'button'} disabled={busy} onClick={() => void go()}>
-          {busy ? busyLabel : action}
-        </button>
-        <button type="button" className="button button--secondary" disabled={busy} onClick={onCancel}>
-          Cancel
         </button>
       </div>
     </>
