@@ -138,12 +138,24 @@ describe('upstreams against fake servers', { timeout: 30_000 }, () => {
       ids.add(up.udpQueries[i]!.readUInt16BE(0));
     }
     assert.ok(ids.size >= 18, `ids should be random, got ${ids.size} distinct of 20`);
-    assert.ok(new Set(up.udpSourcePorts).size >= 18, 'each query from its own socket');
+    // A pool of sockets on random ports (decision 0010): queries spread over several.
+    assert.ok(new Set(up.udpSourcePorts).size >= 4, 'spread over the pool');
     const s = c.stats().upstreams[0]!;
     assert.equal(s.sent, 20);
     assert.equal(s.answered, 20);
     assert.equal(s.healthy, true);
     assert.ok(s.avgLatencyMs >= 0 && s.avgLatencyMs < 1500);
+    assert.equal(c.stats().inFlight, 0);
+  });
+
+  it('retires a pooled socket after 64 queries, so source ports keep changing', { timeout: 10_000 }, async () => {
+    const up = await fake(answering('192.0.2.45'));
+    const c = client({ servers: [up.address] });
+    for (let i = 0; i < 300; i++) await c.forward(buildQuery(`p${i}.example`, TYPE.A));
+    const perPort = new Map<number, number>();
+    for (const p of up.udpSourcePorts) perPort.set(p, (perPort.get(p) ?? 0) + 1);
+    assert.ok(Math.max(...perPort.values()) <= 64, 'no port carries more than 64 queries');
+    assert.ok(perPort.size >= 5, `${perPort.size} ports for 300 queries`);
     assert.equal(c.stats().inFlight, 0);
   });
 

@@ -274,10 +274,22 @@ interface UdpSocketState {
   connected: boolean;
   queue: Buffer[];
   closed: boolean;
+  /** Takes no new queries (used up or too old); closes once its answers are in. */
+  retired: boolean;
+  /** Retires it after UDP_SOCKET_MAX_AGE_MS even if it is never used up. */
+  ageTimer: NodeJS.Timeout | undefined;
 }
 
-/** Queries per socket before it stops taking new ones (it closes once its answers are in). */
+/**
+ * A small pool of sockets, each on its own random source port (the kernel picks it), each retired
+ * after UDP_SOCKET_USES queries or UDP_SOCKET_MAX_AGE_MS: a spoofed answer must still guess the
+ * port as well as the id, while a forward costs a send instead of a socket's create, bind, connect
+ * and close (decision 0010).
+ */
 const UDP_SOCKET_USES = 64;
+const UDP_SOCKET_MAX_AGE_MS = 10_000;
+/** Sockets taking queries at once; queries spread over them at random. */
+const UDP_POOL_SIZE = 4;
 
 class UdpTransport implements Transport {
   readonly #host: string;
@@ -286,6 +298,8 @@ class UdpTransport implements Transport {
   readonly #maxSockets: number;
   readonly #counters: Counters;
   readonly #sockets = new Set<UdpSocketState>();
+  /** Open sockets still taking queries (at most UDP_POOL_SIZE). */
+  readonly #active: UdpSocketState[] = [];
 
   constructor(host: string, port: number, maxSockets: number, counters: Counters) {
     this.#host = host;
@@ -301,8 +315,22 @@ class UdpTransport implements Transport {
 
   #open(): UdpSocketState {
     const socket = dgram.createSocket({ type: this.#type });
-    const state: UdpSocketState = { socket, pending: new Map(), uses: 0, connected: false, queue: [], closed: false };
+    const state: UdpSocketState = {
+      socket,
+      pending: new Map(),
+      uses: 0,
+      connected: false,
+      queue: [],
+      closed: false,
+      retired: false,
+      ageTimer: undefined,
+    };
+    // An idle pool socket must not keep the process alive; a query's own timer does while it waits.
+    socket.unref();
+    state.ageTimer = setTimeout(() => this.#retire(state), UDP_SOCKET_MAX_AGE_MS);
+    state.ageTimer.unref();
     this.#sockets.add(state);
+    this.#active.push(state);
     socket.on('message', (msg, rinfo) => this.#onMessage(state, msg, rinfo));
     // Connected UDP: the kernel drops datagrams from other addresses and reports ICMP
     // unreachable as ECONNREFUSED, so a closed port fails fast instead of timing out.
@@ -329,22 +357,38 @@ class UdpTransport implements Transport {
     }
   }
 
+  /** No new queries on it; it closes now if idle, else when its last answer is in. */
+  #retire(state: UdpSocketState): void {
+    if (state.retired) return;
+    state.retired = true;
+    clearTimeout(state.ageTimer);
+    const i = this.#active.indexOf(state);
+    if (i >= 0) this.#active.splice(i, 1);
+    if (state.pending.size === 0) this.#closeSocket(state);
+  }
+
   #acquire(): UdpSocketState {
-    if (this.#sockets.size < this.#maxSockets) return this.#open();
-    // Under load, share the least busy socket that still takes queries, else the least busy.
-    let best: UdpSocketState | undefined;
+    if (this.#active.length < UDP_POOL_SIZE && this.#sockets.size < this.#maxSockets) return this.#open();
+    if (this.#active.length > 0) {
+      const s = this.#active[Math.floor(Math.random() * this.#active.length)]!;
+      if (s.pending.size <= 60_000) return s;
+    }
+    // At the socket bound: share the least busy open socket.
     let fallback: UdpSocketState | undefined;
     for (const s of this.#sockets) {
       if (s.closed || s.pending.size > 60_000) continue;
-      if (s.uses < UDP_SOCKET_USES && (!best || s.pending.size < best.pending.size)) best = s;
       if (!fallback || s.pending.size < fallback.pending.size) fallback = s;
     }
-    return best ?? fallback ?? this.#open();
+    return fallback ?? this.#open();
   }
 
   #closeSocket(state: UdpSocketState): void {
     if (state.closed) return;
     state.closed = true;
+    state.retired = true;
+    clearTimeout(state.ageTimer);
+    const i = this.#active.indexOf(state);
+    if (i >= 0) this.#active.splice(i, 1);
     this.#sockets.delete(state);
     try {
       state.socket.close();
@@ -356,7 +400,7 @@ class UdpTransport implements Transport {
   #settle(state: UdpSocketState, p: Pending): void {
     clearTimeout(p.timer);
     state.pending.delete(p.id);
-    if (state.pending.size === 0) this.#closeSocket(state); // next query gets a new socket and port
+    if (state.pending.size === 0 && state.retired) this.#closeSocket(state);
   }
 
   #fail(state: UdpSocketState, err: Error): void {
@@ -398,7 +442,7 @@ class UdpTransport implements Transport {
         reject(new ExchangeError('timeout', `no answer from ${this.#host}:${this.#port} in ${timeoutMs} ms`));
       }, timeoutMs);
       state.pending.set(id, p);
-      state.uses++;
+      if (++state.uses >= UDP_SOCKET_USES) this.#retire(state);
       if (state.connected) this.#send(state, wire);
       else state.queue.push(wire);
     });
