@@ -12,6 +12,7 @@ import { registerClassifyCommand } from './commands/classify-command.ts';
 import { registerCaCommand } from './commands/ca-command.ts';
 import { watchListFiles } from './classification.ts';
 import { createDnsStack } from './dns.ts';
+import { createProxyStack } from './proxy.ts';
 import { resolveSchoolId } from './school-ref.ts';
 import { registerListsCommand, startScheduledListUpdates } from './commands/lists-command.ts';
 import { loadConfig } from './config.ts';
@@ -55,6 +56,9 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
   // The DNS filter's pipeline serves UDP/TCP (dns role) and DNS-over-HTTPS (web role).
   const dns = roles.includes('dns') || roles.includes('web') ? await createDnsStack(haven, { onError: err }) : null;
   if (dns) closers.push(() => dns.close());
+  // With the DNS filter in this process, the proxy shares its event sink and refresh timers.
+  const proxy = roles.includes('proxy') ? await createProxyStack(haven, { onError: err, ...(dns && { events: dns.events }) }) : null;
+  if (proxy) closers.push(() => proxy.close());
   if (roles.includes('web')) {
     const boot = await bootstrap(haven.services.deps, {
       trustName: config.trustName,
@@ -129,10 +133,16 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     out(`  DNS filter: ${config.dnsHost}:${server.port} (UDP and TCP), forwarding to ${config.dnsUpstream}`);
     if (roles.includes('web')) out('  DoH:        /dns-query on the web app (and /dns-query/<device-token>)');
   }
-  if (roles.includes('proxy')) {
-    out(
-      `  proxy       not available yet: this role is a placeholder until its part of Haven lands; nothing is listening (HAVEN_PROXY_PORT ${config.proxyPort}).`,
-    );
+  if (proxy) {
+    try {
+      const server = await proxy.listen();
+      const at = `${config.proxyHost.includes(':') ? `[${config.proxyHost}]` : config.proxyHost}:${server.port}`;
+      out(`  Proxy:      ${at} (HTTP, HTTPS tunnels, WebSockets); PAC file at http://${at}/proxy.pac`);
+    } catch (e) {
+      // `haven start` runs everything: a busy proxy port (another proxy on 3128) must not stop the rest.
+      if (roles.length === 1 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      err(`The proxy is not running: port ${config.proxyPort} on ${config.proxyHost} is in use (set HAVEN_PROXY_PORT).`);
+    }
   }
   if (options.announce) out('Press Ctrl+C to stop.');
   const stop = async (signal: string) => {

@@ -11,6 +11,19 @@ export interface HavenConfig {
   host: string;
   webPort: number;
   proxyPort: number;
+  /** HAVEN_PROXY_HOST: where the forward proxy listens (default HAVEN_HOST). */
+  proxyHost: string;
+  /** HAVEN_PROXY_MAX_CONNECTIONS and _PER_CLIENT: open client connections, in all and from one address. */
+  proxyMaxConnections: number;
+  proxyMaxConnectionsPerClient: number;
+  /** HAVEN_PROXY_IDLE_TIMEOUT: seconds a connection or tunnel may sit silent. */
+  proxyIdleTimeoutSeconds: number;
+  /** HAVEN_PROXY_CONNECT_PORTS: ports CONNECT may reach, comma-separated, or "any" (default 443). */
+  proxyConnectPorts: number[] | 'any';
+  /** HAVEN_PROXY_BYPASS: domains the PAC file sends direct (besides local addresses), comma-separated. */
+  proxyBypassDomains: string[];
+  /** HAVEN_PROXY_PAC_ADDRESS: host:port the PAC file names (default: the address the PAC was fetched from). */
+  proxyPacAddress: string | undefined;
   dnsPort: number;
   /** HAVEN_DNS_HOST: where the DNS filter listens (default HAVEN_HOST). */
   dnsHost: string;
@@ -66,6 +79,17 @@ const ip = (env: Env, name: string, family: 4 | 6): string | undefined => {
   return raw;
 };
 
+const connectPorts = (raw: string | undefined): number[] | 'any' => {
+  const value = raw?.trim().toLowerCase() || '443';
+  if (value === 'any') return 'any';
+  return value.split(',').map((p) => {
+    const n = Number(p.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new Error(`HAVEN_PROXY_CONNECT_PORTS must be ports (1–65535) separated by commas, or "any" (got "${raw}")`);
+    return n;
+  });
+};
+
 export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenConfig => {
   const cookie = env.HAVEN_COOKIE_SECURE?.trim().toLowerCase() || 'auto';
   if (!['auto', 'true', 'false'].includes(cookie)) throw new Error('HAVEN_COOKIE_SECURE must be auto, true or false');
@@ -74,7 +98,17 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     databaseUrl: env.HAVEN_DATABASE_URL?.trim() || undefined,
     host: env.HAVEN_HOST?.trim() || '127.0.0.1',
     webPort: int(env, 'HAVEN_WEB_PORT', 8080, 1, 65535),
-    proxyPort: int(env, 'HAVEN_PROXY_PORT', 3128, 1, 65535),
+    proxyPort: int(env, 'HAVEN_PROXY_PORT', 3128, 0, 65535),
+    proxyHost: env.HAVEN_PROXY_HOST?.trim() || env.HAVEN_HOST?.trim() || '127.0.0.1',
+    proxyMaxConnections: int(env, 'HAVEN_PROXY_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    proxyMaxConnectionsPerClient: int(env, 'HAVEN_PROXY_MAX_CONNECTIONS_PER_CLIENT', 512, 1, 1_000_000),
+    proxyIdleTimeoutSeconds: int(env, 'HAVEN_PROXY_IDLE_TIMEOUT', 120, 5, 86_400),
+    proxyConnectPorts: connectPorts(env.HAVEN_PROXY_CONNECT_PORTS),
+    proxyBypassDomains: (env.HAVEN_PROXY_BYPASS ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
+    proxyPacAddress: env.HAVEN_PROXY_PAC_ADDRESS?.trim() || undefined,
     dnsPort: int(env, 'HAVEN_DNS_PORT', 8053, 0, 65535),
     dnsHost: env.HAVEN_DNS_HOST?.trim() || env.HAVEN_HOST?.trim() || '127.0.0.1',
     dnsUpstream: env.HAVEN_DNS_UPSTREAM?.trim() || '1.1.1.1,9.9.9.9',
