@@ -48,7 +48,7 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    open()(m.values);
+    open()(JSON.parse(m.values));
     parentPort.postMessage({ id: m.id, ok: true });
   } catch (e) {
     // A failed open is tried again with the next batch (the table may not exist yet).
@@ -58,35 +58,34 @@ parentPort.on('message', (m) => {
 });
 `;
 
-const COLUMNS = 17;
-
 /**
- * One flat array of values (no keys): a structured clone of plain values costs the posting thread
- * far less than one of an object per event.
+ * One JSON text of a flat array of values (no keys): posting a string is a copy, and stringifying
+ * plain values costs the DNS thread about a third of a structured clone of an object per event.
  */
-const flatten = (events: readonly FilterEvent[]): unknown[] => {
-  const out = new Array<unknown>(events.length * COLUMNS);
-  let i = 0;
+const encode = (events: readonly FilterEvent[]): string => {
+  const out: unknown[] = [];
   for (const e of events) {
-    out[i++] = e.at;
-    out[i++] = e.source;
-    out[i++] = e.schoolId;
-    out[i++] = e.clientIp;
-    out[i++] = e.personId;
-    out[i++] = e.deviceId;
-    out[i++] = e.profile;
-    out[i++] = e.host;
-    out[i++] = e.url;
-    out[i++] = e.qtype;
-    out[i++] = e.category;
-    out[i++] = e.list;
-    out[i++] = e.action;
-    out[i++] = e.layer;
-    out[i++] = e.ruleId;
-    out[i++] = e.flagged ? 1 : 0;
-    out[i++] = Math.max(0, Math.round(e.latencyUs));
+    out.push(
+      e.at,
+      e.source,
+      e.schoolId,
+      e.clientIp,
+      e.personId,
+      e.deviceId,
+      e.profile,
+      e.host,
+      e.url,
+      e.qtype,
+      e.category,
+      e.list,
+      e.action,
+      e.layer,
+      e.ruleId,
+      e.flagged ? 1 : 0,
+      Math.max(0, Math.round(e.latencyUs)),
+    );
   }
-  return out;
+  return JSON.stringify(out);
 };
 
 interface Pending {
@@ -140,7 +139,7 @@ export const createSqliteEventWriter = (file: string): EventWriter => {
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         if (pending.size === 1) w.ref();
-        w.postMessage({ id, values: flatten(events) });
+        w.postMessage({ id, values: encode(events) });
       });
     },
     close() {
