@@ -176,7 +176,7 @@ describe('LDAP authenticator against slapd', { skip: slapdSkip() }, () => {
     ...more,
   });
   before(async () => {
-    slapd = await startSlapd();
+    slapd = await startSlapd({ tls: true });
     slapd.add(SEED);
   });
   after(async () => {
@@ -244,6 +244,26 @@ describe('LDAP authenticator against slapd', { skip: slapdSkip() }, () => {
     await assert.rejects(
       auth.authenticate('asmith', ALICE_PASSWORD),
       (e: unknown) => noPasswordIn(e) && /InvalidCredentials/.test((e as Error).message),
+    );
+  });
+
+  it('ldaps:// and StartTLS verify the directory’s certificate against the CA given', async () => {
+    const ca = slapd.caPem!;
+    const ldaps = createLdapAuthenticator(options({ url: slapd.ldapsUrl!, allowPlaintext: false, tls: { ca } }));
+    assert.equal((await ldaps.authenticate('asmith', ALICE_PASSWORD))?.username, 'asmith');
+    const startTls = createLdapAuthenticator(options({ allowPlaintext: false, startTls: true, tls: { ca } }));
+    assert.equal((await startTls.authenticate('asmith', ALICE_PASSWORD))?.username, 'asmith');
+    assert.equal(await startTls.authenticate('asmith', 'wrong'), null);
+    // Without the CA the public roots do not vouch for it: unavailable, never a silent downgrade.
+    const untrusted = createLdapAuthenticator(options({ url: slapd.ldapsUrl!, allowPlaintext: false }));
+    await assert.rejects(
+      untrusted.authenticate('asmith', ALICE_PASSWORD),
+      (e: unknown) => noPasswordIn(e) && /certificate|issuer/i.test((e as Error).message),
+    );
+    const untrustedStartTls = createLdapAuthenticator(options({ allowPlaintext: false, startTls: true }));
+    await assert.rejects(
+      untrustedStartTls.authenticate('asmith', ALICE_PASSWORD),
+      (e: unknown) => noPasswordIn(e) && /StartTLS/.test((e as Error).message),
     );
   });
 

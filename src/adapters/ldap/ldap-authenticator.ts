@@ -29,6 +29,7 @@
  *   account): the proxy should then answer 503, not 407. Errors never contain a password.
  * - Certificates are always verified; `rejectUnauthorized: false` is refused (give `tls.ca`).
  */
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
 
@@ -163,6 +164,8 @@ export const createLdapAuthenticator = (options: LdapAuthenticatorOptions): Ldap
   const requested = [attributes.username, attributes.email, attributes.upn, attributes.groups].filter((a) => a !== '');
   const timeout = options.timeoutMs ?? 5000;
   const tlsOptions: ConnectionOptions = { ...options.tls, rejectUnauthorized: true };
+  const hostname = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
+  const serverIdentity: ConnectionOptions = { host: hostname, ...(isIP(hostname) === 0 ? { servername: hostname } : {}) };
 
   return {
     async authenticate(username, password) {
@@ -187,7 +190,9 @@ export const createLdapAuthenticator = (options: LdapAuthenticatorOptions): Ldap
         }
       };
       try {
-        if (options.startTls) await step('StartTLS', () => client.startTLS(tlsOptions));
+        // ldapts upgrades the socket with tls.connect({ socket, ...options }): without the host it
+        // would check the certificate against "localhost". A fresh object each time (ldapts adds the socket to it).
+        if (options.startTls) await step('StartTLS', () => client.startTLS({ ...tlsOptions, ...serverIdentity }));
         await step(`bind as the service account (${options.bindDn})`, () => client.bind(options.bindDn, options.bindPassword));
         const filter = filterTemplate.split('{username}').join(escapeLdapFilterValue(username));
         const { searchEntries } = await step('user search', () =>
