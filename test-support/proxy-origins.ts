@@ -168,6 +168,8 @@ export const startHttpOrigin = async (): Promise<TestOrigin> => {
         res.end('not found');
     }
   });
+  // Idle keep-alive connections (and so tunnels to this origin) stay up while a test holds them.
+  server.keepAliveTimeout = 60_000;
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -241,7 +241,14 @@ export const createProxy = (deps: ProxyDeps) => {
   };
   const perClient = new Map<string, number>();
   const sockets = new Set<net.Socket>();
-  const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo' as const };
+  // Idle upstream sockets are kept for at most 30 s (the agent closes free sockets on their timeout): bounded by time, not count.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: 256,
+    maxFreeSockets: 64,
+    timeout: Math.min(limits.idleTimeoutMs, 30_000),
+    scheduling: 'lifo' as const,
+  };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent({ ...agentOptions, ...deps.upstreamTls });
   let listening: { host: string; port: number } | null = null;
