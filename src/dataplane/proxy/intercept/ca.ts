@@ -74,15 +74,19 @@ const fingerprint = (der: Buffer): string =>
     .toUpperCase()
     .replace(/(..)(?!$)/g, '$1:');
 
+/** Control characters out, whitespace runs to one space. */
+const cleanName = (name: string): string =>
+  name
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+
 /**
  * "Haven <name> Root CA", fitted into 64 characters (a long trust name is shortened at a word
  * boundary rather than refused, so `haven ca init` works with any HAVEN_TRUST_NAME).
  */
 export const caCommonName = (name: string): string => {
-  const clean = name
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const clean = cleanName(name);
   if (clean === '') throw new CaError('CA_INVALID', 'The CA needs a name: the school or trust it belongs to');
   const room = MAX_CN - CN_PREFIX.length - CN_SUFFIX.length;
   let fitted = clean;
@@ -122,7 +126,7 @@ const pemOfPkcs8 = (der: ArrayBuffer): string => x509.PemConverter.encode(der, '
  */
 export const createCa = async (options: { name: string; now?: Date }): Promise<NewCa> => {
   const commonName = caCommonName(options.name);
-  const organisation = options.name.trim().slice(0, MAX_CN);
+  const organisation = cleanName(options.name).slice(0, MAX_CN);
   const now = options.now ?? new Date();
   // An hour back, so a device whose clock is a little behind still accepts it on day one.
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);

@@ -208,6 +208,26 @@ describe('leaf certificates', () => {
     assert.equal(r.body, 'hello');
   });
 
+  it('works the same with a CA loaded from disk (the issuer name must match byte for byte)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-ca-'));
+    try {
+      await initCa(dir, { name: 'St Mary’s C of E Primary — Ælfric Trust' });
+      const loaded = await loadCa(dir);
+      const { server, port } = await startTlsServer(createLeafCache(loaded).contextFor, 'disk.example');
+      servers.push(server);
+      const r = await handshake({
+        host: '127.0.0.1',
+        port,
+        servername: 'disk.example',
+        ca: readFileSync(path.join(dir, 'ca', 'ca.crt'), 'utf8'),
+      });
+      assert.ok(r.ok, r.ok ? '' : r.error.message);
+      assert.equal(r.cert.issuer.CN, 'Haven St Mary’s C of E Primary — Ælfric Trust Root CA');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails for a host the leaf does not name, and for a client that does not trust the CA', async () => {
     const leaves = createLeafCache(ca);
     // No SNI callback: this server always presents the leaf for a.example.
