@@ -13,3 +13,4 @@ export * from './ca.ts';
 export * from './leaf-cache.ts';
 export * from './upstream-tls.ts';
 export * from './tls-exemptions.ts';
+export * from './interception.ts';

@@ -16,6 +16,7 @@ import {
   initCa,
   leafHostKey,
   loadCa,
+  loadInterception,
   MAX_LEAF_VALIDITY_DAYS,
   readCaCertificate,
   type InterceptionCa,
@@ -407,6 +408,64 @@ describe('upstream verification', () => {
     assert.throws(() => createUpstreamTls({ extraCaFile: path.join(dir, 'missing.pem') }), /Cannot read the upstream CA file/);
     writeFileSync(path.join(dir, 'empty.pem'), 'nothing here');
     assert.throws(() => createUpstreamTls({ extraCaFile: path.join(dir, 'empty.pem') }), /holds no PEM certificate/);
+  });
+});
+
+describe('loadInterception', () => {
+  const exemptionsFile = path.join(here, '../../../../data/tls-exemptions.json');
+
+  it('loads the CA, leaves, upstream trust and exemptions in one go, and serves a handshake', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-interception-'));
+    try {
+      await initCa(dir, { name: 'Loader Test' });
+      const interception = await loadInterception({
+        dataDir: dir,
+        exemptionsFile,
+        choices: { neverInspectHosts: ['intranet.school.example'] },
+      });
+      assert.equal(interception.shouldInspect('www.google.com', null), true);
+      assert.equal(interception.shouldInspect('www.nhs.uk', null), false);
+      assert.equal(interception.shouldInspect('www.childline.org.uk', 'help-services'), false);
+      assert.equal(interception.exemptionFor('vle.intranet.school.example', null)?.kind, 'school');
+      // It is what the proxy's `intercept` option expects.
+      const intercept: { contextFor(host: string): Promise<SecureContext> } = interception;
+      const { server, port } = await startTlsServer((host) => intercept.contextFor(host), 'loader.example');
+      try {
+        const r = await handshake({ host: '127.0.0.1', port, servername: 'loader.example', ca: interception.ca.certPem });
+        assert.ok(r.ok, r.ok ? '' : r.error.message);
+      } finally {
+        server.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops start-up when the CA is missing or exposed, or a setting is wrong', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-interception-'));
+    try {
+      await assert.rejects(
+        loadInterception({ dataDir: dir, exemptionsFile }),
+        (e: unknown) => e instanceof CaError && e.code === 'CA_NOT_FOUND',
+      );
+      await initCa(dir, { name: 'Loader Test' });
+      await assert.rejects(loadInterception({ dataDir: dir, exemptionsFile, choices: { neverInspect: ['bank'] } }), /"bank" is neither/);
+      await assert.rejects(
+        loadInterception({ dataDir: dir, exemptionsFile: path.join(dir, 'missing.json') }),
+        /Cannot read the TLS exemptions file/,
+      );
+      await assert.rejects(
+        loadInterception({ dataDir: dir, exemptionsFile, extraCaFile: path.join(dir, 'missing.pem') }),
+        /upstream CA file/,
+      );
+      chmodSync(path.join(dir, 'ca', 'ca.key'), 0o644);
+      await assert.rejects(
+        loadInterception({ dataDir: dir, exemptionsFile }),
+        (e: unknown) => e instanceof CaError && e.code === 'CA_KEY_EXPOSED',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
