@@ -438,6 +438,58 @@ describe('forward proxy', () => {
     }
   });
 
+  it('closes silent tunnels, caps their lifetime and each exchange, and limits connections overall', async () => {
+    const p4 = await startProxyServer(
+      fixtureDeps(collectingSink(), {
+        limits: {
+          idleTimeoutMs: 300,
+          tunnelTimeoutMs: 1200,
+          requestTimeoutMs: 400,
+          responseTimeoutMs: 5000,
+          helloTimeoutMs: 100,
+          maxConnections: 3,
+        },
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    const closedAfter = (s: net.Socket) =>
+      new Promise<number>((resolve) => {
+        const started = Date.now();
+        s.on('error', () => undefined);
+        s.once('close', () => resolve(Date.now() - started));
+      });
+    try {
+      // Silent tunnel: closed after the idle timeout.
+      const idle = await connectThrough(p4.port, `allowed.test:${origin.port}`);
+      assert.match(idle.head, /^HTTP\/1\.1 200/);
+      assert.ok((await closedAfter(idle.socket)) < 3000);
+      // A busy tunnel: closed at its total lifetime even though it never goes quiet.
+      const busy = await connectThrough(p4.port, `allowed.test:${origin.port}`);
+      busy.socket.on('data', () => undefined);
+      const chatter = setInterval(() => busy.socket.writable && busy.socket.write('GET /hello HTTP/1.1\r\nHost: a\r\n\r\n'), 100);
+      const lived = await closedAfter(busy.socket);
+      clearInterval(chatter);
+      assert.ok(lived >= 900 && lived < 5000, `tunnel lived ${lived} ms`);
+      // One HTTP exchange longer than the request timeout is cut off.
+      const slow = await rawExchange(p4.port, `GET http://allowed.test:${origin.port}/slow HTTP/1.1\r\nHost: a\r\n\r\n`, 3000);
+      assert.equal(statusOf(slow), 0, 'closed without an answer');
+      // Total connections: the fourth is turned away with 503.
+      const held: net.Socket[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(p4.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        await new Promise((r) => s.once('connect', r));
+        held.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      const busyAnswer = await rawExchange(p4.port, 'GET http://allowed.test/ HTTP/1.1\r\nHost: a\r\n\r\n', 1000);
+      for (const s of held) s.destroy();
+      assert.equal(statusOf(busyAnswer), 503);
+    } finally {
+      await p4.close();
+    }
+  });
+
   it('recorded an event for each request, none of them awaited', () => {
     assert.ok(sink.seen.length >= 15);
     for (const e of sink.seen) {
