@@ -1,15 +1,55 @@
 /**
  * Memory of the proxy under many concurrent connections (loopback, bounded): the proxy runs in a
- * child process with the fixture decisions; this process holds N CONNECT tunnels and N kept-alive
+ * child process (every site allowed: the decision is a constant, the memory measured is the
+ * proxy's own); this process holds N CONNECT tunnels and N kept-alive
  * HTTP clients through it to a local origin, asking the child for its memory (after a GC) before,
  * while held, and after they close. Prints one JSON line. Not a test: numbers, not assertions.
  *
  *   node --import tsx src/dataplane/proxy/proxy-memory.bench.ts [N=2000]
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startHttpOrigin } from '../../../test-support/proxy-origins.ts';
+import type { ProxyDecision } from './server.ts';
+
+const ALLOW: ProxyDecision = {
+  classification: { host: 'allowed.test', url: null, category: null, source: null, illegal: false },
+  decision: {
+    action: 'allow',
+    category: null,
+    source: null,
+    rule: null,
+    layer: 'fallback',
+    reason: '',
+    safeSearch: false,
+    youtube: 'off',
+    flagged: false,
+  },
+};
+
+/** "hello" on every path, connections kept alive for a minute. */
+const startOrigin = async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': 5 });
+    res.end('hello');
+  });
+  server.keepAliveTimeout = 60_000;
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+};
 
 interface Mem {
   rss: number;
@@ -21,14 +61,23 @@ interface Mem {
 if (process.argv[2] === 'child') {
   // The proxy side: listen, report the port, answer "mem" with memory after a full GC.
   const { startProxyServer } = await import('./server.ts');
-  const { collectingSink, fixtureProxyDeps } = await import('../../../test-support/proxy-fixtures.ts');
-  const sink = collectingSink();
   const proxy = await startProxyServer(
-    fixtureProxyDeps({ ...sink, write: () => undefined }, { limits: { maxConnectionsPerClient: 100_000 } }),
     {
-      host: '127.0.0.1',
-      port: 0,
+      identify: () => ({ schoolId: 's', person: null, personId: null, deviceId: null, place: null, via: 'default' }),
+      decideNow: () => ALLOW,
+      decide: () => Promise.resolve(ALLOW),
+      events: {
+        write: () => undefined,
+        flush: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+        stats: () => ({ queued: 0, written: 0, spooled: 0, dropped: 0 }),
+      },
+      connectPorts: 'any',
+      lookup: ((_h: string, o: { all?: boolean }, cb: (e: null, a: unknown, f?: number) => void) =>
+        o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as net.LookupFunction,
+      limits: { maxConnectionsPerClient: 100_000, maxConnections: 100_000 },
     },
+    { host: '127.0.0.1', port: 0 },
   );
   process.stdout.write(`port ${proxy.port}\n`);
   process.stdin.on('data', (d: Buffer) => {
@@ -43,7 +92,7 @@ if (process.argv[2] === 'child') {
   });
 } else {
   const n = Number(process.argv[2] ?? '2000');
-  const origin = await startHttpOrigin();
+  const origin = await startOrigin();
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), 'child'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -102,8 +151,11 @@ if (process.argv[2] === 'child') {
   }
   const during = await mem();
   for (const s of held) s.destroy();
-  await new Promise((r) => setTimeout(r, 1000));
-  const afterClose = await mem();
+  let afterClose = await mem();
+  for (let waited = 0; afterClose.connections > 0 && waited < 15_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    afterClose = await mem();
+  }
   child.stdin.write('quit\n');
   await new Promise((r) => child.once('exit', r));
   await origin.close();
