@@ -226,6 +226,24 @@ describe('forward proxy', () => {
     assert.equal(e.action, 'allow');
   });
 
+  it('fetches an https:// absolute-form request itself, verifying the certificate', async () => {
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: proxy.port, path: `https://${host}:${tlsOrigin.port}/abs` }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.deepEqual(await get('secure.test'), { status: 200, body: 'secure secure.test /abs' });
+    // A name the certificate does not cover: 502, never an unverified page.
+    const bad = await get('other.test');
+    assert.equal(bad.status, 502);
+    assert.match(bad.body, /certificate/);
+  });
+
   it('refuses CONNECT to a blocked host with 403 and X-Haven-Block', async () => {
     const raw = await rawExchange(proxy.port, `CONNECT bet-example.test:${tlsOrigin.port} HTTP/1.1\r\nHost: bet-example.test\r\n\r\n`);
     assert.equal(statusOf(raw), 403);
