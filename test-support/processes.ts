@@ -44,6 +44,8 @@ export const startHaven = async (args: string[] = ['start'], env: Record<string,
       // A free port for the DNS filter, so tests can run side by side; nothing to forward to unless a test says.
       HAVEN_DNS_PORT: '0',
       HAVEN_DNS_UPSTREAM: '127.0.0.1:9',
+      HAVEN_PROXY_PORT: '0',
+      HAVEN_BLOCK_PAGE_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,3 +6,4 @@ export { buildApi, routeTable, type ApiOptions, type RouteInfo } from './server.
 export type { RouteAccess } from './access.ts';
 export { SESSION_COOKIE } from './access.ts';
 export type { DohHandler } from './routes/doh.ts';
+export { audienceOf, renderBlockPage, type BlockAudience, type BlockPageContent } from './block-pages/block-page.ts';

@@ -44,6 +44,8 @@ const SAMPLES: Record<string, { body?: unknown; csv?: string }> = {
   'PATCH /api/v1/schools/:schoolId/devices/:deviceId': { body: { label: 'Role walk tablet', kind: 'tablet' } },
   // The first role allowed makes it; the rest are told the name is taken (409).
   'POST /api/v1/schools/:schoolId/integration-keys': { body: { name: 'Role walk logon script' } },
+  // The first role allowed answers it; the rest are told it has been answered (409).
+  'POST /api/v1/schools/:schoolId/unblock-requests/:requestId/answer': { body: { outcome: 'declined', note: 'Role walk' } },
   'POST /api/v1/identity/events': { body: { events: [{ type: 'login', ip: '10.9.9.9', user: 'nobody@test.example' }] } },
 };
 
@@ -84,8 +86,26 @@ describe('every route × every role', () => {
       h.schoolA.id,
       { name: 'Role walk RADIUS' },
     );
+    const request = await h.services.unblock.submit(
+      h.services.unblock.ticketFor({
+        schoolId: h.schoolA.id,
+        host: 'games.example',
+        url: null,
+        category: 'games',
+        action: 'block',
+        personId: null,
+        deviceId: null,
+        clientIp: null,
+        illegal: false,
+        at: h.clock.now(),
+      }),
+      'unblock',
+      'Role walk homework',
+      null,
+    );
     ids = {
       keyId: key.key.id,
+      requestId: request.id,
       schoolId: h.schoolA.id,
       personId: h.pupilA.id,
       groupId: group.id,

@@ -4,7 +4,7 @@
  * illegal sites, rule references) is checked by core's validatePolicy, which names the path.
  */
 import { Type } from 'typebox';
-import { AUDIENCE_KINDS, FILTER_ACTIONS, KEY_STAGES, WEEKDAYS, YOUTUBE_MODES } from '../core/index.ts';
+import { AUDIENCE_KINDS, FILTER_ACTIONS, KEY_STAGES, MAX_BLOCK_PAGE_MESSAGE, WEEKDAYS, YOUTUBE_MODES } from '../core/index.ts';
 import { literals } from './schemas.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -137,6 +137,7 @@ export const SchoolPolicySchema = Type.Object(
     teacherOverrides: Opt(Type.Partial(OverrideSettings)),
     terms: Opt(List(Term, 50)),
     places: Opt(List(Place, 200)),
+    blockPageMessage: Opt(Type.String({ maxLength: MAX_BLOCK_PAGE_MESSAGE })),
   },
   strict,
 );

@@ -19,6 +19,7 @@ import { errorHandler } from './error-handler.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { integrationRoutes } from './routes/integrations.ts';
+import { unblockRoutes } from './routes/unblock.ts';
 import { dohRoutes, type DohHandler } from './routes/doh.ts';
 import { filterLogRoutes } from './routes/filter-log.ts';
 import { filteringRoutes } from './routes/filtering.ts';
@@ -172,6 +173,7 @@ export const buildApi = async (options: ApiOptions): Promise<Api> => {
   filteringRoutes(app, deps);
   deviceRoutes(app, deps);
   integrationRoutes(app, deps);
+  unblockRoutes(app, deps);
   filterLogRoutes(app, deps);
   if (options.doh) dohRoutes(app, options.doh);
 

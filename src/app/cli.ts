@@ -19,6 +19,7 @@ import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
 import { followLoginFeed, scheduleLoginRetention } from './login-feed.ts';
+import { createBlockPages, startBlockPageServer } from './block-pages.ts';
 
 const ROLES_OF_PROCESS = ['web', 'dns', 'proxy', 'worker'] as const;
 type ProcessRole = (typeof ROLES_OF_PROCESS)[number];
@@ -132,6 +133,18 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     const server = await dns.listen();
     out(`  DNS filter: ${config.dnsHost}:${server.port} (UDP and TCP), forwarding to ${config.dnsUpstream}`);
     if (roles.includes('web')) out('  DoH:        /dns-query on the web app (and /dns-query/<device-token>)');
+    if (config.blockPagePort !== null) {
+      try {
+        const pages = await startBlockPageServer(createBlockPages(haven), { host: config.dnsHost, port: config.blockPagePort });
+        closers.push(pages.close);
+        out(
+          `  Block page: http://${config.dnsHost.includes(':') ? `[${config.dnsHost}]` : config.dnsHost}:${pages.port}/ (where blocked names point)`,
+        );
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        err(`The block-page server is not running: port ${config.blockPagePort} is in use (set HAVEN_BLOCK_PAGE_PORT, or "off").`);
+      }
+    }
   }
   if (proxy) {
     try {

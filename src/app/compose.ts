@@ -1,7 +1,7 @@
 /**
  * The composition root: the one place concrete adapters meet the services.
  */
-import { randomUUID } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { aesSecretBox, argon2PasswordHasher, otplibTotp } from '../adapters/index.ts';
 import type { Clock } from '../core/index.ts';
@@ -28,13 +28,15 @@ export const openHaven = async (
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteFile: options.sqliteFile });
   try {
     if (options.migrate !== false) await migrateToLatest(db);
+    const secretKey = loadSecretKey(config.secretKey, config.dataDir);
     const services = createServices({
       store: createStore(db.kysely, db.engine),
       clock: options.clock ?? systemClock,
       newId: randomUUID,
       hasher: argon2PasswordHasher(),
       totp: otplibTotp(options.clock ?? systemClock),
-      secretBox: aesSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
+      secretBox: aesSecretBox(secretKey),
+      ticketKey: Buffer.from(hkdfSync('sha256', secretKey, '', 'haven block-page tickets', 32)),
       auth: {
         ...DEFAULT_AUTH_SETTINGS,
         idleLockMinutes: config.idleLockMinutes,

@@ -38,6 +38,10 @@ export interface HavenConfig {
   dnsDefaultSchool: string | undefined;
   /** HAVEN_DHCP_LEASES_FILE: the DHCP server's lease file (dnsmasq, ISC dhcpd or Kea CSV), read every 30 s. */
   dhcpLeasesFile: string | undefined;
+  /** HAVEN_PUBLIC_URL: the web app's address as pupils' devices reach it, for block-page buttons (default http://HAVEN_HOST:HAVEN_WEB_PORT). */
+  publicUrl: string;
+  /** HAVEN_BLOCK_PAGE_PORT: the block-page server blocked DNS names point at (80 in production; "off": none). */
+  blockPagePort: number | null;
   /** HAVEN_LOGIN_RETENTION_DAYS: how long the login feed (who was at which address) is kept. */
   loginRetentionDays: number;
   bootstrapAdminEmail: string | undefined;
@@ -90,6 +94,22 @@ const connectPorts = (raw: string | undefined): number[] | 'any' => {
   });
 };
 
+const publicUrl = (env: Env): string => {
+  const raw = env.HAVEN_PUBLIC_URL?.trim();
+  if (!raw) {
+    const host = env.HAVEN_HOST?.trim() || '127.0.0.1';
+    return `http://${host.includes(':') ? `[${host}]` : host}:${env.HAVEN_WEB_PORT?.trim() || '8080'}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`HAVEN_PUBLIC_URL must be an address like https://haven.school.example (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('HAVEN_PUBLIC_URL must start with http:// or https://');
+  return url.origin;
+};
+
 export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenConfig => {
   const cookie = env.HAVEN_COOKIE_SECURE?.trim().toLowerCase() || 'auto';
   if (!['auto', 'true', 'false'].includes(cookie)) throw new Error('HAVEN_COOKIE_SECURE must be auto, true or false');
@@ -117,6 +137,8 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
     dnsRateLimit: int(env, 'HAVEN_DNS_RATE_LIMIT', 1000, 0, 1_000_000),
     dnsDefaultSchool: env.HAVEN_DNS_DEFAULT_SCHOOL?.trim() || undefined,
     dhcpLeasesFile: env.HAVEN_DHCP_LEASES_FILE?.trim() ? path.resolve(cwd, env.HAVEN_DHCP_LEASES_FILE.trim()) : undefined,
+    publicUrl: publicUrl(env),
+    blockPagePort: env.HAVEN_BLOCK_PAGE_PORT?.trim().toLowerCase() === 'off' ? null : int(env, 'HAVEN_BLOCK_PAGE_PORT', 8081, 0, 65535),
     loginRetentionDays: int(env, 'HAVEN_LOGIN_RETENTION_DAYS', 90, 1, 3650),
     bootstrapAdminEmail: env.HAVEN_BOOTSTRAP_ADMIN_EMAIL?.trim() || undefined,
     bootstrapAdminPassword: env.HAVEN_BOOTSTRAP_ADMIN_PASSWORD || undefined,

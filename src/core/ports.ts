@@ -368,6 +368,55 @@ export interface LoginRepository {
   deleteBefore(before: string, limit: number): Promise<number>;
 }
 
+export const UNBLOCK_REQUEST_KINDS = ['unblock', 'trusted_adult'] as const;
+export type UnblockRequestKind = (typeof UNBLOCK_REQUEST_KINDS)[number];
+export const UNBLOCK_REQUEST_STATUSES = ['open', 'allowed', 'declined', 'seen'] as const;
+export type UnblockRequestStatus = (typeof UNBLOCK_REQUEST_STATUSES)[number];
+
+/** Sent from a block page: a request to unblock a site, or a message for a trusted adult. */
+export interface UnblockRequestRecord {
+  id: string;
+  schoolId: string;
+  kind: UnblockRequestKind;
+  /** The signed block-page ticket's nonce: one request per page shown. */
+  ticketNonce: string;
+  /** Null for the illegal tier: its addresses are never passed on. */
+  host: string | null;
+  url: string | null;
+  category: string | null;
+  action: 'block' | 'warn';
+  personId: string | null;
+  deviceId: string | null;
+  clientIp: string | null;
+  blockedAt: string;
+  /** What the pupil or member of staff wrote. */
+  message: string;
+  createdAt: string;
+  status: UnblockRequestStatus;
+  answeredBy: string | null;
+  answeredAt: string | null;
+  answerNote: string | null;
+}
+
+export interface UnblockRequestListItem extends UnblockRequestRecord {
+  personName: string | null;
+}
+
+export interface UnblockRequestRepository {
+  /** Throws a CONFLICT DomainError when the ticket was used already. */
+  create(r: UnblockRequestRecord): Promise<void>;
+  get(id: string): Promise<UnblockRequestListItem | null>;
+  /** Newest first. */
+  list(q: {
+    schoolId: string;
+    kinds: readonly UnblockRequestKind[];
+    status?: UnblockRequestStatus | undefined;
+    limit: number;
+  }): Promise<UnblockRequestListItem[]>;
+  /** False when it was answered already. */
+  answer(id: string, a: { status: Exclude<UnblockRequestStatus, 'open'>; by: string; at: string; note: string }): Promise<boolean>;
+}
+
 export interface Store {
   tenancy: TenancyRepository;
   people: PeopleRepository;
@@ -379,6 +428,7 @@ export interface Store {
   devices: DeviceRepository;
   integrationKeys: IntegrationKeyRepository;
   logins: LoginRepository;
+  unblockRequests: UnblockRequestRepository;
   events: EventRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;

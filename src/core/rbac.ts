@@ -21,7 +21,8 @@ export type ResourceType =
   | 'filter_override'
   | 'filter_log'
   | 'device'
-  | 'integration_key';
+  | 'integration_key'
+  | 'unblock_request';
 
 /**
  * Resources only trust-wide grants reach: a role held at one school never changes what every
@@ -79,6 +80,11 @@ export const PERMISSIONS: Readonly<Record<ResourceType, Partial<Record<Action, r
   },
   // Keys the school's own systems (logon script, RADIUS) use to send the login feed.
   integration_key: { read: ['admin', 'it_manager'], create: ['admin', 'it_manager'], update: ['admin', 'it_manager'] },
+  // What block pages send. "Tell a trusted adult" messages are further limited to dsl and deputy_dsl (unblock-service.ts).
+  unblock_request: {
+    read: ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+    update: ['admin', 'it_manager', 'online_safety_lead', 'dsl', 'deputy_dsl'],
+  },
 };
 
 export interface Actor {

@@ -34,6 +34,8 @@ export interface ServiceDeps {
   auth: AuthSettings;
   /** Loads the category index and illegal tier; without it nothing is categorised (tests, first start). */
   loadClassification?: () => Promise<ClassificationBundle>;
+  /** Signs block-page tickets (derived from the secret key; random per process when absent, as in tests). */
+  ticketKey?: Buffer;
   /** HAVEN_DNS_DEFAULT_SCHOOL: the school (id, URN or name) addresses no school claims belong to. */
   defaultSchool?: string | undefined;
 }

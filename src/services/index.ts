@@ -2,6 +2,7 @@
  * @module services — Haven's use cases over core's ports. `createServices` builds them all from
  * one set of dependencies (the composition root in src/app supplies them).
  */
+import { randomBytes } from 'node:crypto';
 import { createAuditService } from './audit-service.ts';
 import { createAuthService } from './auth-service.ts';
 import type { ServiceDeps } from './context.ts';
@@ -13,6 +14,7 @@ import { createGroupService } from './group-service.ts';
 import { createIdentityDirectory, type IdentityDirectory } from './identity-directory.ts';
 import { createIntegrationKeyService } from './integration-key-service.ts';
 import { createLoginFeedService } from './login-feed-service.ts';
+import { createUnblockService } from './unblock-service.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
 import { createPolicyService } from './policy-service.ts';
@@ -52,6 +54,7 @@ export const createServices = (deps: ServiceDeps) => {
     filterLog: createFilterLogService(deps),
     integrationKeys: createIntegrationKeyService(deps),
     // Logins sent to this process apply here before the sender is answered.
+    unblock: createUnblockService(deps, policies, deps.ticketKey ?? randomBytes(32)),
     logins: createLoginFeedService(deps, { onAppend: () => identity.pollLogins().then(() => undefined) }),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };
@@ -69,6 +72,7 @@ export type { UserSummary } from './user-service.ts';
 export * from './list-service.ts';
 export * from './filter-runtime.ts';
 export type { IdentityDirectory } from './identity-directory.ts';
+export { MAX_ANSWER_NOTE, MAX_UNBLOCK_MESSAGE, type BlockPageFacts, type TicketView, type UnblockRequestView } from './unblock-service.ts';
 export {
   INTEGRATION_SCOPES,
   MAX_KEY_NAME,

@@ -13,6 +13,7 @@ const MIGRATIONS = [
   '0005-filter-events',
   '0006-devices',
   '0007-identity-logins',
+  '0008-unblock-requests',
 ];
 
 const TABLES = [
@@ -36,6 +37,7 @@ const TABLES = [
   'session',
   'teacher_override',
   'trust',
+  'unblock_request',
   'user_role',
 ];
 

@@ -12,6 +12,7 @@ import { filterPolicies } from './migrations/0004-filter-policies.ts';
 import { filterEvents } from './migrations/0005-filter-events.ts';
 import * as devices from './migrations/0006-devices.ts';
 import { identityLogins } from './migrations/0007-identity-logins.ts';
+import * as unblockRequests from './migrations/0008-unblock-requests.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
@@ -21,6 +22,7 @@ const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0005-filter-events': filterEvents(db.engine),
   '0006-devices': devices,
   '0007-identity-logins': identityLogins(db.engine),
+  '0008-unblock-requests': unblockRequests,
 });
 
 export interface MigrationReport {

@@ -215,6 +215,28 @@ export interface IdentityLoginTable {
   received_at: string;
 }
 
+/** From block pages: unblock requests and "tell a trusted adult" messages. */
+export interface UnblockRequestTable {
+  id: string;
+  school_id: string;
+  kind: string;
+  ticket_nonce: string;
+  host: string | null;
+  url: string | null;
+  category: string | null;
+  action: string;
+  person_id: string | null;
+  device_id: string | null;
+  client_ip: string | null;
+  blocked_at: string;
+  message: string;
+  created_at: string;
+  status: string;
+  answered_by: string | null;
+  answered_at: string | null;
+  answer_note: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -240,4 +262,5 @@ export interface DB {
   device: DeviceTable;
   integration_key: IntegrationKeyTable;
   identity_login: IdentityLoginTable;
+  unblock_request: UnblockRequestTable;
 }

@@ -9,6 +9,7 @@ import { kyselyDeviceRepository } from './repositories/device-repository.ts';
 import { kyselyGroupRepository } from './repositories/group-repository.ts';
 import { kyselyIntegrationKeyRepository } from './repositories/integration-key-repository.ts';
 import { kyselyLoginRepository } from './repositories/login-repository.ts';
+import { kyselyUnblockRequestRepository } from './repositories/unblock-request-repository.ts';
 import { kyselyEventRepository } from './repositories/event-repository.ts';
 import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
 import { kyselyPeopleRepository } from './repositories/people-repository.ts';
@@ -30,6 +31,7 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     devices: kyselyDeviceRepository(db),
     integrationKeys: kyselyIntegrationKeyRepository(db),
     logins: kyselyLoginRepository(db),
+    unblockRequests: kyselyUnblockRequestRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;

@@ -9,6 +9,7 @@ import { AuditLogPage } from './pages/audit-log.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DevicesPage } from './pages/devices.tsx';
 import { SignInsPage } from './pages/sign-ins.tsx';
+import { UnblockRequestsPage } from './pages/unblock-requests.tsx';
 import { FilterLogPage } from './pages/filter-log.tsx';
 import { FilteringHistoryPage } from './pages/filtering-history.tsx';
 import { FilteringListsPage } from './pages/filtering-lists.tsx';
@@ -82,6 +83,7 @@ const NAV: readonly NavItem[] = [
   { to: '/groups', label: 'Groups', section: 'groups', ability: 'group:read' },
   { to: '/filtering', label: 'Filtering', section: 'filtering', ability: 'filtering:read' },
   { to: '/overrides', label: 'Overrides', section: 'overrides', ability: 'filter_override:read' },
+  { to: '/requests', label: 'Requests', section: 'requests', ability: 'unblock_request:read' },
   { to: '/devices', label: 'Devices', section: 'devices', ability: 'device:read' },
   { to: '/sign-ins', label: 'Sign-ins', section: 'sign-ins', ability: 'device:read' },
   { to: '/filter-log', label: 'DNS log', section: 'filter-log', ability: 'filter_log:read' },
@@ -287,6 +289,14 @@ function Routes({ route }: { route: Route }) {
       ) : (
         <Guard ability="device:read">
           <DevicesPage />
+        </Guard>
+      );
+    case 'requests':
+      return second ? (
+        <NotFoundPage />
+      ) : (
+        <Guard ability="unblock_request:read">
+          <UnblockRequestsPage />
         </Guard>
       );
     case 'sign-ins':

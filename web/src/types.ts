@@ -484,3 +484,26 @@ export interface LoginRow {
   expiresAt: string | null;
   receivedAt: string;
 }
+
+/* ---------- Block-page requests (src/services/unblock-service.ts, src/api/routes/unblock.ts) ---------- */
+
+export interface UnblockRequest {
+  id: string;
+  schoolId: string;
+  kind: 'unblock' | 'trusted_adult';
+  host: string | null;
+  url: string | null;
+  category: string | null;
+  action: 'block' | 'warn';
+  personId: string | null;
+  personName: string | null;
+  deviceId: string | null;
+  clientIp: string | null;
+  blockedAt: string;
+  message: string;
+  createdAt: string;
+  status: 'open' | 'allowed' | 'declined' | 'seen';
+  answeredBy: string | null;
+  answeredAt: string | null;
+  answerNote: string | null;
+}

@@ -301,5 +301,8 @@ export const policyDiff = (before: AnyPolicy, after: AnyPolicy, options: DiffOpt
   diffOverrides(out, 'overrides' in before ? (before.overrides ?? []) : [], 'overrides' in after ? (after.overrides ?? []) : []);
   diffTerms(out, before.terms, after.terms);
   diffPlaces(out, before.places, after.places);
+  const messageBefore = 'blockPageMessage' in before ? (before.blockPageMessage ?? '') : '';
+  const messageAfter = 'blockPageMessage' in after ? (after.blockPageMessage ?? '') : '';
+  if (messageBefore !== messageAfter) out.push(messageAfter ? `Block-page message set to "${messageAfter}"` : 'Block-page message removed');
   return out;
 };

@@ -214,7 +214,12 @@ export interface SchoolPolicy {
   terms?: Term[];
   /** Added to the trust's places (same id replaces). */
   places?: Place[];
+  /** The school's own words on its block pages ("Ask Mr Patel in the library if you need this site"). */
+  blockPageMessage?: string;
 }
+
+/** The most a school's block-page message may hold. */
+export const MAX_BLOCK_PAGE_MESSAGE = 400;
 
 /** The person behind a request, as identity resolution knows them. */
 export interface RequestPerson {

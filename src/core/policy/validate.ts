@@ -14,6 +14,7 @@ import {
   AUDIENCE_KINDS,
   FILTER_ACTIONS,
   KEY_STAGES,
+  MAX_BLOCK_PAGE_MESSAGE,
   UNCATEGORISED,
   WEEKDAYS,
   YOUTUBE_MODES,
@@ -327,6 +328,13 @@ export const validatePolicy = (policy: AnyPolicy, options: ValidateOptions = {})
       p.warn(`${at}.audience`, 'Matches everyone: the profiles after it are never used');
     }
   });
+
+  if (school?.blockPageMessage !== undefined) {
+    const m = school.blockPageMessage;
+    if (m.length > MAX_BLOCK_PAGE_MESSAGE)
+      p.error('blockPageMessage', `The block-page message is longer than ${MAX_BLOCK_PAGE_MESSAGE} characters`);
+    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(m)) p.error('blockPageMessage', 'The block-page message contains control characters');
+  }
 
   // Places and terms (a school sees the trust's too).
   const places = [...(trust?.places ?? []), ...(policy.places ?? [])];
