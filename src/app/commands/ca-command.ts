@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { initCa, readCaCertificate } from '../../dataplane/proxy/intercept/index.ts';
+import { initCa, readCaCertificate } from '../../dataplane/index.ts';
 import { loadConfig } from '../config.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
