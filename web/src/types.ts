@@ -272,6 +272,8 @@ export interface SchoolPolicy {
   teacherOverrides?: Partial<TeacherOverrideSettings>;
   terms?: { name: string; from: string; to: string }[];
   places?: { id: string; label: string; cidrs: string[] }[];
+  /** The school's own words on its block pages. */
+  blockPageMessage?: string;
 }
 
 /** A saved policy; version 0 means nothing has been saved yet (Haven's defaults). */

@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { api, seg } from '../api.ts';
 import { ErrorMessage, Loading, Status } from '../components/alerts.tsx';
-import { TextField } from '../components/field.tsx';
+import { TextAreaField, TextField } from '../components/field.tsx';
 import { CheckSite } from '../components/filtering-check.tsx';
 import { PlacesSection, type PlaceView } from '../components/filtering-places.tsx';
 import {
@@ -454,6 +454,29 @@ function FilteringView({ school }: { school: School }) {
       />
 
       <RulesSection rules={data.effective.rules} schoolRuleIds={new Set((data.policy.rules ?? []).map((r) => r.id))} names={names} />
+
+      <Section title="Block page message" id="block-page-message">
+        {editing ? (
+          <TextAreaField
+            label="Your school’s words on every block page"
+            optional
+            hint="Who to ask, or what to do, such as “Ask Mrs Khan in the library if you need a site for your work.” Up to 400 characters."
+            value={policy.blockPageMessage ?? ''}
+            maxLength={400}
+            onChange={(e) => {
+              if (!draft) return;
+              const next = { ...draft };
+              if (e.target.value.trim()) next.blockPageMessage = e.target.value;
+              else delete next.blockPageMessage;
+              setDraft(next);
+            }}
+          />
+        ) : policy.blockPageMessage ? (
+          <blockquote className="quote">{policy.blockPageMessage}</blockquote>
+        ) : (
+          <p className="muted">None: block pages show Haven’s words only.</p>
+        )}
+      </Section>
 
       <Section title="What teachers may open" id="teacher-overrides">
         <dl className="summary">
