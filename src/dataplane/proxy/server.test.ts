@@ -172,6 +172,56 @@ describe('forward proxy', () => {
     agent.destroy();
   });
 
+  it('frames a body on any method for the site, and answers 502 when the site answers garbage', async () => {
+    const received: string[] = [];
+    let reply = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    const raw = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.on('data', (d: Buffer) => {
+        received.push(d.toString('latin1'));
+        if (received.join('').includes('\r\n0\r\n\r\n') || received.join('').endsWith('world')) s.end(reply);
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      const chunkedGet = await rawExchange(
+        proxy.port,
+        `GET http://allowed.test:${port}/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+      );
+      assert.equal(statusOf(chunkedGet), 200);
+      const sent = received.join('');
+      assert.match(
+        sent,
+        /\r\nTransfer-Encoding: chunked\r\n/,
+        'the body stays framed (no unframed bytes for the site to read as a next request)',
+      );
+      assert.match(sent, /\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/);
+      received.length = 0;
+      const del = await rawExchange(
+        proxy.port,
+        `DELETE http://allowed.test:${port}/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nworld`,
+      );
+      assert.equal(statusOf(del), 200);
+      assert.match(received.join(''), /\r\nContent-Length: 5\r\n[\s\S]*\r\n\r\nworld$/);
+      received.length = 0;
+      reply = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok';
+      const smuggled = await rawExchange(
+        proxy.port,
+        `DELETE http://allowed.test:${port}/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nworld`,
+      );
+      assert.equal(statusOf(smuggled), 502);
+      reply = 'NONSENSE\r\n\r\n';
+      const garbage = await rawExchange(
+        proxy.port,
+        `DELETE http://allowed.test:${port}/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nworld`,
+      );
+      assert.equal(statusOf(garbage), 502);
+    } finally {
+      await new Promise((r) => raw.close(r));
+    }
+  });
+
   it('keeps repeated Set-Cookie headers', async () => {
     const r = await curl('-i', `http://allowed.test:${origin.port}/cookies`);
     assert.match(r.stdout, /set-cookie: a=1/i);
@@ -346,6 +396,11 @@ describe('forward proxy', () => {
       ],
       ['space before colon', 'GET http://allowed.test/hello HTTP/1.1\r\nHost : allowed.test\r\n\r\n', 400],
       ['huge headers', `GET http://allowed.test/hello HTTP/1.1\r\nHost: allowed.test\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431],
+      [
+        'an upgrade with a body',
+        'GET http://ws.test/chat HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhello',
+        400,
+      ],
       ['CONNECT without a port', 'CONNECT allowed.test HTTP/1.1\r\nHost: allowed.test\r\n\r\n', 400],
       ['CONNECT with a path', 'CONNECT allowed.test:443/x HTTP/1.1\r\nHost: allowed.test\r\n\r\n', 400],
       ['unresolvable name', 'GET http://nowhere.invalid/ HTTP/1.1\r\nHost: nowhere.invalid\r\n\r\n', 502],

@@ -526,7 +526,12 @@ export const createProxy = (deps: ProxyDeps) => {
     const secure = url.protocol === 'https:';
     const headers = forwardHeaders(req.rawHeaders, { via, host: url.host });
     const cl = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || (cl !== undefined && cl !== '0');
+    // Transfer-Encoding is hop-by-hop, but the body still needs framing: node chunks it only when
+    // told to for GET, DELETE and the like (without this, "hello" would reach the site unframed,
+    // as the start of a next request — smuggling by way of the proxy).
+    if (chunked) headers.push('Transfer-Encoding', 'chunked');
     const options: https.RequestOptions = {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port || (secure ? 443 : 80),
@@ -648,6 +653,12 @@ export const createProxy = (deps: ProxyDeps) => {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       endRaw(socket, 400, 'Bad request: only http:// and https:// URLs can go through this proxy.\n');
+      return;
+    }
+    const cl = req.headers['content-length'];
+    if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
+      // An upgrade carries no body; one that claims to would leave the site waiting for bytes that never come.
+      endRaw(socket, 400, 'Bad request: an upgrade request has no body.\n');
       return;
     }
     const clientIp = clientIpOf(socket);
