@@ -6,7 +6,7 @@
  * in the database.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +124,65 @@ describe('forward proxy (curl through haven start)', () => {
       assert.ok(rows.filter((r) => r.host === '127.0.0.1' && r.action === 'allow').length >= 3);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('haven serve --role proxy (alone, its own event sink)', () => {
+  it('listens, filters, and writes its events when stopped', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-e2e-proxy-role-'));
+    const origin = await startHttpOrigin();
+    try {
+      havenCli(
+        ['lists', 'import', '--from', path.resolve('test-fixtures/lists/tree'), '--reason', 'Lists for the proxy role test'],
+        dataDir,
+      );
+      havenCli(['school', 'add', '--name', 'Proxy Role Primary'], dataDir);
+      const child = spawn(process.execPath, [path.resolve('bin/haven.mjs'), 'serve', '--role', 'proxy'], {
+        env: { ...process.env, HAVEN_DATA_DIR: dataDir, HAVEN_DATABASE_URL: '', HAVEN_HOST: '127.0.0.1', HAVEN_PROXY_PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let errOut = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (errOut += d.toString()));
+      try {
+        const deadline = Date.now() + 60_000;
+        let port = 0;
+        while (port === 0) {
+          assert.ok(child.exitCode === null, `haven exited early:\n${out}\n${errOut}`);
+          assert.ok(Date.now() < deadline, `no proxy line within 60 s:\n${out}\n${errOut}`);
+          port = Number(/Proxy: +127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
+          if (port === 0) await new Promise((r) => setTimeout(r, 200));
+        }
+        const allowed = await run(
+          'curl',
+          ['-sS', '--max-time', '10', '-x', `http://127.0.0.1:${port}`, `http://127.0.0.1:${origin.port}/hello`],
+          {
+            encoding: 'utf8',
+          },
+        );
+        assert.equal(allowed.stdout, 'hello');
+        const blocked = await rawExchange(port, 'GET http://casino.example/ HTTP/1.1\r\nHost: casino.example\r\nConnection: close\r\n\r\n');
+        assert.equal(statusOf(blocked), 403);
+      } finally {
+        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0, errOut);
+      }
+      const db = new Database(path.join(dataDir, 'haven.db'), { readonly: true });
+      try {
+        const rows = db.prepare("SELECT host, action FROM filter_event WHERE source = 'proxy' ORDER BY host").all();
+        assert.deepEqual(rows, [
+          { host: '127.0.0.1', action: 'allow' },
+          { host: 'casino.example', action: 'block' },
+        ]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await origin.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
