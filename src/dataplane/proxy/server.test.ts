@@ -266,6 +266,27 @@ describe('forward proxy', () => {
     assert.equal(through.stdout, 'hello');
   });
 
+  it('lets a person through a warning their choice was recorded for elsewhere', async () => {
+    const p5 = await startProxyServer(
+      fixtureDeps(collectingSink(), {
+        warnContinued: (identity, ip, host) => identity.schoolId === 'school-1' && ip === '127.0.0.1' && host === 'games-example.test',
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      const r = await rawExchange(
+        p5.port,
+        `GET http://games-example.test:${origin.port}/hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(statusOf(r), 200);
+      assert.match(r, /hello$/);
+      const tunnel = await rawExchange(p5.port, `CONNECT games-example.test:${tlsOrigin.port} HTTP/1.1\r\nHost: a\r\n\r\n`, 500);
+      assert.equal(statusOf(tunnel), 200);
+    } finally {
+      await p5.close();
+    }
+  });
+
   it('tunnels CONNECT to a TLS site and reads its SNI', async () => {
     const r = await curl('--cacert', caFile, `https://secure.test:${tlsOrigin.port}/path`);
     assert.equal(r.code, 0, r.stderr);

@@ -97,6 +97,11 @@ export interface ProxyDeps {
   lookup?: net.LookupFunction;
   /** TLS options for https:// absolute-form requests (tests trust their own CA). */
   upstreamTls?: Pick<tls.ConnectionOptions, 'ca' | 'rejectUnauthorized'>;
+  /**
+   * Whether this person (or guest address) chose to go on past a warning for `host` (a service that
+   * remembers choices across processes). The proxy's own signed continue link is honoured as well.
+   */
+  warnContinued?: (identity: ClientIdentity, clientIp: string, host: string) => boolean;
   /** Milliseconds, for event times (default Date.now). */
   now?: () => number;
 }
@@ -297,11 +302,13 @@ export const createProxy = (deps: ProxyDeps) => {
   };
 
   /** block, warn (not yet clicked through) or pass. */
-  const verdict = (d: ProxyDecision, clientIp: string): 'block' | 'warn' | 'pass' => {
+  const verdict = (d: ProxyDecision, identity: ClientIdentity, clientIp: string): 'block' | 'warn' | 'pass' => {
     const action = d.decision?.action ?? 'allow';
     if (action === 'block') return 'block';
-    if (action === 'warn' && d.classification.host !== null && !hasContinued(clientIp, d.classification.host)) return 'warn';
-    return 'pass';
+    if (action !== 'warn') return 'pass';
+    const host = d.classification.host;
+    if (host === null) return 'warn';
+    return hasContinued(clientIp, host) || deps.warnContinued?.(identity, clientIp, host) === true ? 'pass' : 'warn';
   };
 
   const sign = (parts: string) => createHmac('sha256', continueKey).update(parts).digest('base64url');
@@ -346,7 +353,7 @@ export const createProxy = (deps: ProxyDeps) => {
   };
 
   const pageFor = (d: ProxyDecision, identity: ClientIdentity, clientIp: string, host: string, url: string | null): BlockPageResponse => {
-    const action = verdict(d, clientIp) === 'warn' ? 'warn' : 'block';
+    const action = verdict(d, identity, clientIp) === 'warn' ? 'warn' : 'block';
     const info: BlockPageInfo = {
       host: d.classification.host ?? host,
       url,
@@ -497,7 +504,7 @@ export const createProxy = (deps: ProxyDeps) => {
         plain(res, 503, 'Haven cannot check this site right now. Try again in a moment.\n');
         return;
       }
-      const v = verdict(d, clientIp);
+      const v = verdict(d, identity, clientIp);
       if (v !== 'pass') {
         stats.blocked++;
         const page = pageFor(d, identity, clientIp, url.hostname, target);
@@ -673,7 +680,7 @@ export const createProxy = (deps: ProxyDeps) => {
         endRaw(socket, 503, 'Haven cannot check this site right now.\n');
         return;
       }
-      const v = verdict(d, clientIp);
+      const v = verdict(d, identity, clientIp);
       if (v !== 'pass') {
         stats.blocked++;
         writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at });
@@ -859,7 +866,7 @@ export const createProxy = (deps: ProxyDeps) => {
         endRaw(socket, 503, 'Haven cannot check this site right now.\n');
         return;
       }
-      const v1 = verdict(d1, clientIp);
+      const v1 = verdict(d1, identity, clientIp);
       if (v1 !== 'pass' && !deps.intercept) {
         stats.blocked++;
         event(connectHost, d1);
@@ -882,7 +889,7 @@ export const createProxy = (deps: ProxyDeps) => {
           const sni = hello.kind === 'sni' ? hello.host : null;
           const finish = (d2: ProxyDecision | null, host: string) => {
             const d = d2 ?? d1;
-            const v = v1 !== 'pass' ? v1 : d2 === null ? 'pass' : verdict(d2, clientIp);
+            const v = v1 !== 'pass' ? v1 : d2 === null ? 'pass' : verdict(d2, identity, clientIp);
             if (v !== 'pass') {
               stats.blocked++;
               if (upstream) {
