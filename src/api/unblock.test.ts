@@ -83,6 +83,29 @@ describe('block pages and unblock requests', () => {
     assert.match(warn.body, /href="http:\/\/haven.test\/continue\?x=1&amp;y=2"/);
   });
 
+  it('a warning page’s "go on" link records the choice and opens the site for an hour', async () => {
+    const page = renderBlockPage({
+      host: 'videos.example',
+      url: null,
+      category: 'streaming',
+      action: 'warn',
+      illegal: false,
+      publicUrl: 'http://haven.test',
+      ticket: ticket({ action: 'warn', host: 'videos.example' }),
+      schoolMessage: null,
+      continueUrl: null,
+      audience: 'secondary',
+    });
+    const href = /href="http:\/\/haven\.test(\/continue\?t=[^"]+)"/.exec(page.body)?.[1];
+    assert.ok(href, 'the default continue link is Haven’s');
+    const res = await h.app.inject({ method: 'GET', url: href.replace(/&amp;/g, '&') });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(res.body, /You can go on/);
+    assert.ok(h.services.warnContinues.allows(h.schoolA.id, h.pupilA.id, '10.0.0.5', 'videos.example'));
+    const blockTicket = await h.app.inject({ method: 'GET', url: `/continue?t=${encodeURIComponent(ticket())}` });
+    assert.equal(blockTicket.statusCode, 400, 'a block page cannot be continued past');
+  });
+
   it('serves the form for a signed ticket and refuses a forged or edited one', async () => {
     const t = ticket({ url: 'http://games.example/<b>bold</b>' });
     const res = await h.app.inject({ method: 'GET', url: `/unblock?kind=unblock&t=${encodeURIComponent(t)}` });

@@ -18,7 +18,7 @@ import { registerListsCommand, startScheduledListUpdates } from './commands/list
 import { loadConfig } from './config.ts';
 import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
-import { followLoginFeed, scheduleLoginRetention } from './login-feed.ts';
+import { followFeeds, scheduleLoginRetention } from './login-feed.ts';
 import { createBlockPages, startBlockPageServer } from './block-pages.ts';
 
 const ROLES_OF_PROCESS = ['web', 'dns', 'proxy', 'worker'] as const;
@@ -103,7 +103,7 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
   closers.push(() => Promise.resolve(watcher.stop()));
   if (roles.some((r) => r !== 'worker')) {
     // Logins sent to another process (a web server behind a load balancer) reach this one's filters.
-    const feed = followLoginFeed(haven.services.identity, err);
+    const feed = followFeeds(haven.services, err);
     closers.push(() => Promise.resolve(feed.stop()));
   }
   if (roles.includes('worker')) {

@@ -1,7 +1,8 @@
 /**
- * Keeping a process's picture of who is where in step with the login feed: processes that
- * answer clients (web for DoH, dns, proxy) apply rows other processes took every two seconds;
- * the worker removes rows past HAVEN_LOGIN_RETENTION_DAYS once a day.
+ * Keeping a process's picture of who is where in step with what other processes took: processes
+ * that answer clients (web for DoH, dns, proxy) apply new login-feed rows and choices to go on
+ * past a warning every two seconds; the worker removes login rows past HAVEN_LOGIN_RETENTION_DAYS
+ * once a day.
  */
 import type { Services } from '../services/index.ts';
 
@@ -11,15 +12,16 @@ export interface Stoppable {
   stop(): void;
 }
 
-export const followLoginFeed = (
-  identity: Services['identity'],
+export const followFeeds = (
+  services: Pick<Services, 'identity' | 'warnContinues'>,
   report: (message: string) => void,
   everyMs = 2000,
 ): Stoppable & { poll: () => Promise<void> } => {
   let warned = false;
   const poll = async () => {
     try {
-      await identity.pollLogins();
+      await services.identity.pollLogins();
+      await services.warnContinues.poll();
       warned = false;
     } catch (e) {
       // One message per outage, not one every two seconds.

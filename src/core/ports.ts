@@ -417,6 +417,25 @@ export interface UnblockRequestRepository {
   answer(id: string, a: { status: Exclude<UnblockRequestStatus, 'open'>; by: string; at: string; note: string }): Promise<boolean>;
 }
 
+/** A choice to go on past a warning page, lasting until `until`. */
+export interface WarnContinueRecord {
+  seq: number;
+  schoolId: string;
+  host: string;
+  category: string | null;
+  /** The person, or null for a guest (then the address counts). */
+  personId: string | null;
+  clientIp: string | null;
+  at: string;
+  until: string;
+}
+
+export interface WarnContinueRepository {
+  append(r: Omit<WarnContinueRecord, 'seq'>): Promise<void>;
+  /** Rows after `seq` still lasting at `now`, oldest first. */
+  since(afterSeq: number, now: string, limit: number): Promise<WarnContinueRecord[]>;
+}
+
 export interface Store {
   tenancy: TenancyRepository;
   people: PeopleRepository;
@@ -429,6 +448,7 @@ export interface Store {
   integrationKeys: IntegrationKeyRepository;
   logins: LoginRepository;
   unblockRequests: UnblockRequestRepository;
+  warnContinues: WarnContinueRepository;
   events: EventRepository;
   /** Runs fn with repositories bound to one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;

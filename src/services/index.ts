@@ -15,6 +15,7 @@ import { createIdentityDirectory, type IdentityDirectory } from './identity-dire
 import { createIntegrationKeyService } from './integration-key-service.ts';
 import { createLoginFeedService } from './login-feed-service.ts';
 import { createUnblockService } from './unblock-service.ts';
+import { createWarnContinueService } from './warn-continue-service.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
 import { createPolicyService } from './policy-service.ts';
@@ -37,6 +38,7 @@ export const createServices = (deps: ServiceDeps) => {
     loadClassification: deps.loadClassification ?? (() => Promise.resolve(emptyClassification())),
     effectivePolicy: policies.effectivePolicy,
   });
+  const ticketKey = deps.ticketKey ?? randomBytes(32);
   return {
     deps,
     filter: runtime,
@@ -54,7 +56,8 @@ export const createServices = (deps: ServiceDeps) => {
     filterLog: createFilterLogService(deps),
     integrationKeys: createIntegrationKeyService(deps),
     // Logins sent to this process apply here before the sender is answered.
-    unblock: createUnblockService(deps, policies, deps.ticketKey ?? randomBytes(32)),
+    unblock: createUnblockService(deps, policies, ticketKey),
+    warnContinues: createWarnContinueService(deps, ticketKey),
     logins: createLoginFeedService(deps, { onAppend: () => identity.pollLogins().then(() => undefined) }),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };

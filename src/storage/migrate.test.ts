@@ -14,6 +14,7 @@ const MIGRATIONS = [
   '0006-devices',
   '0007-identity-logins',
   '0008-unblock-requests',
+  '0009-warn-continues',
 ];
 
 const TABLES = [
@@ -39,6 +40,7 @@ const TABLES = [
   'trust',
   'unblock_request',
   'user_role',
+  'warn_continue',
 ];
 
 for (const engine of testEngines()) {

@@ -13,6 +13,7 @@ import { filterEvents } from './migrations/0005-filter-events.ts';
 import * as devices from './migrations/0006-devices.ts';
 import { identityLogins } from './migrations/0007-identity-logins.ts';
 import * as unblockRequests from './migrations/0008-unblock-requests.ts';
+import { warnContinues } from './migrations/0009-warn-continues.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
@@ -23,6 +24,7 @@ const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0006-devices': devices,
   '0007-identity-logins': identityLogins(db.engine),
   '0008-unblock-requests': unblockRequests,
+  '0009-warn-continues': warnContinues(db.engine),
 });
 
 export interface MigrationReport {

@@ -237,6 +237,18 @@ export interface UnblockRequestTable {
   answer_note: string | null;
 }
 
+/** Choices to go on past a warning page. */
+export interface WarnContinueTable {
+  seq: Generated<number>;
+  school_id: string;
+  host: string;
+  category: string | null;
+  person_id: string | null;
+  client_ip: string | null;
+  at: string;
+  until: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -263,4 +275,5 @@ export interface DB {
   integration_key: IntegrationKeyTable;
   identity_login: IdentityLoginTable;
   unblock_request: UnblockRequestTable;
+  warn_continue: WarnContinueTable;
 }

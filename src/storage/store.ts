@@ -10,6 +10,7 @@ import { kyselyGroupRepository } from './repositories/group-repository.ts';
 import { kyselyIntegrationKeyRepository } from './repositories/integration-key-repository.ts';
 import { kyselyLoginRepository } from './repositories/login-repository.ts';
 import { kyselyUnblockRequestRepository } from './repositories/unblock-request-repository.ts';
+import { kyselyWarnContinueRepository } from './repositories/warn-continue-repository.ts';
 import { kyselyEventRepository } from './repositories/event-repository.ts';
 import { kyselyPolicyRepository } from './repositories/policy-repository.ts';
 import { kyselyPeopleRepository } from './repositories/people-repository.ts';
@@ -32,6 +33,7 @@ export const createStore = (db: Kysely<DB>, engine: Engine): Store => {
     integrationKeys: kyselyIntegrationKeyRepository(db),
     logins: kyselyLoginRepository(db),
     unblockRequests: kyselyUnblockRequestRepository(db),
+    warnContinues: kyselyWarnContinueRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(store) : db.transaction().execute((tx) => fn(createStore(tx, engine)))),
   };
   return store;

@@ -23,7 +23,7 @@ export interface BlockPageContent {
   ticket: string;
   /** The school's words, from its policy. */
   schoolMessage: string | null;
-  /** For a warning: where "continue" goes (records the choice, then the site). */
+  /** For a warning: where "continue" goes (default: Haven's /continue, which records the choice for an hour). */
   continueUrl: string | null;
   audience: BlockAudience;
 }
@@ -77,7 +77,8 @@ export const renderBlockPage = (c: BlockPageContent): { status: number; headers:
   }
   if (c.schoolMessage) parts.push(`<div class="school"><p>${escapeHtml(c.schoolMessage)}</p></div>`);
   const buttons: string[] = [];
-  if (warn && c.continueUrl) buttons.push(`<a class="button" href="${escapeHtml(c.continueUrl)}">I understand, go on</a>`);
+  const continueUrl = c.continueUrl ?? `${c.publicUrl}/continue?t=${encodeURIComponent(c.ticket)}`;
+  if (warn) buttons.push(`<a class="button" href="${escapeHtml(continueUrl)}">I understand, go on</a>`);
   if (!c.illegal && !warn) buttons.push(`<a class="button" href="${link('unblock')}">${words.ask}</a>`);
   buttons.push(`<a class="button button--secondary" href="${link('trusted_adult')}">${words.tell}</a>`);
   parts.push(`<div class="actions">${buttons.join('')}</div>`);

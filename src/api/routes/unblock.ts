@@ -5,6 +5,7 @@
  * - `POST /unblock` (an HTML form: kind, t, message): stores the request or the message and says
  *   so; a bad or used ticket gets a page that says what happened. Form bodies are accepted on
  *   this path only; the signed ticket, not a session, is what makes a post valid.
+ * - `GET /continue?t=<ticket>` (from a warning page): records the choice to go on, for an hour.
  * - `GET /api/v1/schools/:schoolId/unblock-requests` and `POST …/:requestId/answer`: the queue
  *   for IT and filtering managers; "tell a trusted adult" messages appear only for the DSL team.
  */
@@ -136,6 +137,28 @@ export const unblockRoutes = (app: Api, { services }: RouteDeps) => {
             ? '<h1>Your request has been sent</h1><p>Someone at school will look at it. If they agree, the site will open for you.</p>'
             : '<h1>Thank you for telling us</h1><p>The school’s safeguarding team will read this. If you are worried right now, talk to an adult you trust today.</p>';
         return sendPage(reply, 200, 'Sent', `${done}${CHILDLINE}`);
+      },
+    );
+    forms.get(
+      '/continue',
+      { schema: { hide: true }, config: { rateLimit: { max: 60, timeWindow: '1 minute' } } },
+      async (request, reply) => {
+        const q = request.query as Record<string, unknown>;
+        let chosen: { host: string };
+        try {
+          chosen = await services.warnContinues.choose(typeof q.t === 'string' ? q.t : '');
+        } catch (e) {
+          if (e instanceof DomainError && e.status === 400) return expired(reply, e);
+          throw e;
+        }
+        const site = `http://${chosen.host}/`;
+        return sendPage(
+          reply,
+          200,
+          'Go on',
+          `<h1>You can go on</h1><p><span class="site">${escapeHtml(chosen.host)}</span> is open for you for the next hour. The school can see that you chose to go on.</p>
+<p>Your device may take up to a minute to notice. <a href="${escapeHtml(site)}">Open ${escapeHtml(chosen.host)}</a></p>${CHILDLINE}`,
+        );
       },
     );
     registered();
