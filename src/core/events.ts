@@ -31,6 +31,15 @@ export interface FilterEvent {
   flagged: boolean;
   /** Time from receiving the request to answering it, in microseconds. */
   latencyUs: number;
+  /** Proxy events: the HTTP method ("GET", "CONNECT"), the answer's status, and bytes each way. */
+  method?: string | null;
+  status?: number | null;
+  bytesIn?: number | null;
+  bytesOut?: number | null;
+  /** What was searched for, when the URL is a search engine's (intercepted or plain HTTP). */
+  searchTerm?: string | null;
+  /** The person went on past a warning page to reach this. */
+  warnContinued?: boolean;
 }
 
 export interface StoredFilterEvent extends FilterEvent {
