@@ -15,7 +15,7 @@ describe('haven start', () => {
       const password = /Password: +(\S+)/.exec(out)?.[1];
       assert.ok(password, out);
       assert.match(out, /DNS filter: 127\.0\.0\.1:\d+ \(UDP and TCP\)/);
-      assert.match(out, /proxy +not available yet/);
+      assert.match(out, /Proxy: +127\.0\.0\.1:\d+ /);
       assert.match(out, /worker +running; no scheduled list updates \(set HAVEN_LISTS_URL/);
       const login = await fetch(`${haven.url}/api/v1/auth/login`, {
         method: 'POST',
