@@ -13,9 +13,11 @@ import {
   createUpstreams,
   parseUpstreams,
   startDnsServer,
+  type DnsDecideRequest,
   type DnsHandler,
   type DnsServer,
 } from '../dataplane/index.ts';
+import type { CheckResult } from '../services/index.ts';
 import { createBatchedEventSink, type BatchedEventSink } from '../storage/index.ts';
 import type { Haven } from './compose.ts';
 import { loadCircumvention, loadSafeSearch } from './filter-data-files.ts';
@@ -64,6 +66,8 @@ export const watchLeaseFile = (
   return { check, stop: () => clearInterval(timer) };
 };
 
+const WENT_ON = Object.freeze({ id: 'haven:warn-continued', description: 'Went on past a warning page' });
+
 export const createDnsStack = async (haven: Haven, options: { onError?: (message: string) => void } = {}): Promise<DnsStack> => {
   const { config, services } = haven;
   const report = options.onError ?? (() => undefined);
@@ -103,6 +107,14 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
   let lastEmptyRefresh = 0;
   const safeSearch = createSafeSearch(loadSafeSearch());
   const circumvention = createCircumventionIndex(loadCircumvention());
+  /** A warned name the person (or a guest's address) chose to go on to, from the warning page, is answered. */
+  const afterWarning = (schoolId: string, request: DnsDecideRequest, result: CheckResult): CheckResult => {
+    const d = result.decision;
+    const host = result.classification.host;
+    if (d?.action !== 'warn' || host === null) return result;
+    if (!services.warnContinues.allows(schoolId, request.personId ?? null, request.clientIp ?? null, host)) return result;
+    return { ...result, decision: { ...d, action: 'allow', reason: 'Allowed: the person chose to go on past a warning', rule: WENT_ON } };
+  };
   const handler = createDnsHandler({
     identify: (hint) => {
       const who = services.identity.identify(hint);
@@ -113,8 +125,11 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
       }
       return who;
     },
-    decideNow: (schoolId, request) => services.filter.checkNow(schoolId, request),
-    decide: (schoolId, request) => services.filter.check(schoolId, request),
+    decideNow: (schoolId, request) => {
+      const now = services.filter.checkNow(schoolId, request);
+      return now && afterWarning(schoolId, request, now);
+    },
+    decide: async (schoolId, request) => afterWarning(schoolId, request, await services.filter.check(schoolId, request)),
     decisionScope: (schoolId, request) => services.filter.decisionScope(schoolId, request),
     safeSearch: (host, settings) => safeSearch.rewriteFor(host, settings),
     circumvention: (host) => circumvention.check(host),

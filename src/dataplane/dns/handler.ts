@@ -53,6 +53,8 @@ export interface DnsDecideRequest {
   site: string;
   at: Date;
   person: RequestPerson | null;
+  /** Who, when known: a choice to go on past a warning is theirs. */
+  personId?: string | null;
   clientIp?: string;
   place?: string;
   /** Category to use when no list knows the host (Haven's own circumvention hosts). */
@@ -199,6 +201,7 @@ export const createDnsHandler = (deps: DnsFilterDeps) => {
     site,
     at,
     person: identity.person,
+    personId: identity.personId,
     clientIp: client.ip,
     ...(identity.place !== null && { place: identity.place }),
   });
