@@ -111,5 +111,11 @@ export const newEvent = (over: Partial<FilterEvent> = {}): FilterEvent => ({
   ruleId: null,
   flagged: false,
   latencyUs: 120,
+  method: null,
+  status: null,
+  bytesIn: null,
+  bytesOut: null,
+  searchTerm: null,
+  warnContinued: false,
   ...over,
 });

@@ -55,7 +55,7 @@ describe('DNS warnings and going on past them', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const ask = async (ip: string) => answerAddresses(await stack.handler.handle(buildQuery(GAMES), { ip, transport: 'udp' }));
+  const ask = async (ip: string) => answerAddresses((await stack.handler.handle(buildQuery(GAMES), { ip, transport: 'udp' }))!);
 
   it('points a guest at the block page until they choose to go on, then answers', async () => {
     assert.deepEqual(await ask('10.0.0.5'), ['192.0.2.99'], 'the warning page');

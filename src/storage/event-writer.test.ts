@@ -33,6 +33,17 @@ const varied = (i: number): FilterEvent =>
     action: i % 7 === 0 ? 'block' : 'allow',
     flagged: i % 11 === 0,
     latencyUs: i + 0.4,
+    // Every few rows a proxy event, with the fields only the proxy knows.
+    ...(i % 6 === 0 && {
+      source: 'proxy' as const,
+      qtype: null,
+      method: i % 12 === 0 ? 'CONNECT' : 'GET',
+      status: 200 + (i % 3),
+      bytesIn: i * 10,
+      bytesOut: 5_000_000_000 + i,
+      searchTerm: i % 12 === 0 ? null : `how to revise ${i}`,
+      warnContinued: i % 18 === 0,
+    }),
   });
 
 describe('SQLite event writer (worker thread)', () => {

@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { FilterEvent } from '../core/index.ts';
+import { EVENT_COLUMNS, pushEventValues } from './event-columns.ts';
 
 export interface EventWriter {
   insertBatch(events: readonly FilterEvent[]): Promise<void>;
@@ -22,7 +23,7 @@ export interface EventWriter {
 const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const COLUMNS = 17;
+const COLUMNS = workerData.columns.length;
 let db = null;
 let insertAll = null;
 const open = () => {
@@ -32,8 +33,7 @@ const open = () => {
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
   const insert = db.prepare(
-    'INSERT INTO filter_event (at, source, school_id, client_ip, person_id, device_id, profile, host, url, qtype, ' +
-      'category, list, action, layer, rule_id, flagged, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO filter_event (' + workerData.columns.join(', ') + ') VALUES (' + workerData.columns.map(() => '?').join(', ') + ')',
   );
   // Rows arrive flattened, COLUMNS values each, in the INSERT's column order.
   insertAll = db.transaction((values) => {
@@ -64,27 +64,7 @@ parentPort.on('message', (m) => {
  */
 const encode = (events: readonly FilterEvent[]): string => {
   const out: unknown[] = [];
-  for (const e of events) {
-    out.push(
-      e.at,
-      e.source,
-      e.schoolId,
-      e.clientIp,
-      e.personId,
-      e.deviceId,
-      e.profile,
-      e.host,
-      e.url,
-      e.qtype,
-      e.category,
-      e.list,
-      e.action,
-      e.layer,
-      e.ruleId,
-      e.flagged ? 1 : 0,
-      Math.max(0, Math.round(e.latencyUs)),
-    );
-  }
+  for (const e of events) pushEventValues(e, out);
   return JSON.stringify(out);
 };
 
@@ -107,7 +87,7 @@ export const createSqliteEventWriter = (file: string): EventWriter => {
   };
 
   const start = (): Worker => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, columns: EVENT_COLUMNS } });
     // Idle, it must not keep the process alive; while a batch is in flight it must.
     w.unref();
     w.on('message', (m: { id: number; ok: boolean; message?: string }) => {

@@ -15,6 +15,7 @@ const MIGRATIONS = [
   '0007-identity-logins',
   '0008-unblock-requests',
   '0009-warn-continues',
+  '0010-proxy-event-fields',
 ];
 
 const TABLES = [

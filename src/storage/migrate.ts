@@ -14,6 +14,7 @@ import * as devices from './migrations/0006-devices.ts';
 import { identityLogins } from './migrations/0007-identity-logins.ts';
 import * as unblockRequests from './migrations/0008-unblock-requests.ts';
 import { warnContinues } from './migrations/0009-warn-continues.ts';
+import * as proxyEventFields from './migrations/0010-proxy-event-fields.ts';
 
 const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0001-foundation': foundation,
@@ -25,6 +26,7 @@ const migrationsFor = (db: Database): Record<string, Migration> => ({
   '0007-identity-logins': identityLogins(db.engine),
   '0008-unblock-requests': unblockRequests,
   '0009-warn-continues': warnContinues(db.engine),
+  '0010-proxy-event-fields': proxyEventFields,
 });
 
 export interface MigrationReport {

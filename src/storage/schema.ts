@@ -168,6 +168,13 @@ export interface FilterEventTable {
   rule_id: string | null;
   flagged: number;
   latency_us: number;
+  method: string | null;
+  status: number | null;
+  /** bigint: PostgreSQL returns it as text. */
+  bytes_in: number | string | null;
+  bytes_out: number | string | null;
+  search_term: string | null;
+  warn_continued: number;
 }
 
 /** School devices; the DoH token is held only as its SHA-256. */

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import type { EventRepository, FilterEvent, StoredFilterEvent } from '../../core/index.ts';
+import type { EventRepository, StoredFilterEvent } from '../../core/index.ts';
+import { EVENT_COLUMNS, pushEventValues } from '../event-columns.ts';
 import type { DB, FilterEventTable } from '../schema.ts';
 
 type Row = Omit<FilterEventTable, 'id'> & { id: number | string };
@@ -23,55 +24,19 @@ const toEvent = (r: Row): StoredFilterEvent => ({
   ruleId: r.rule_id,
   flagged: r.flagged === 1,
   latencyUs: r.latency_us,
+  method: r.method,
+  status: r.status,
+  bytesIn: r.bytes_in === null ? null : Number(r.bytes_in),
+  bytesOut: r.bytes_out === null ? null : Number(r.bytes_out),
+  searchTerm: r.search_term,
+  warnContinued: r.warn_continued === 1,
 });
 
-/** Rows per INSERT: under SQLite's 32,766 bound parameters at 17 columns. */
+/** Rows per INSERT: under SQLite's 32,766 bound parameters at 23 columns. */
 const CHUNK = 1000;
 
-/** A row's values in the column order of SAMPLE_ROW (and so of the compiled INSERT). */
-const rowValues = (e: FilterEvent, out: unknown[]): void => {
-  out.push(
-    e.at,
-    e.source,
-    e.schoolId,
-    e.clientIp,
-    e.personId,
-    e.deviceId,
-    e.profile,
-    e.host,
-    e.url,
-    e.qtype,
-    e.category,
-    e.list,
-    e.action,
-    e.layer,
-    e.ruleId,
-    e.flagged ? 1 : 0,
-    Math.max(0, Math.round(e.latencyUs)),
-  );
-};
-
-const COLUMNS = 17;
 /** Only parameters (no NULL literals): the compiled text stands for any row. */
-const SAMPLE_ROW: Omit<FilterEventTable, 'id'> = {
-  at: '',
-  source: '',
-  school_id: '',
-  client_ip: '',
-  person_id: '',
-  device_id: '',
-  profile: '',
-  host: '',
-  url: '',
-  qtype: '',
-  category: '',
-  list: '',
-  action: '',
-  layer: '',
-  rule_id: '',
-  flagged: 0,
-  latency_us: 0,
-};
+const SAMPLE_ROW = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, ''])) as unknown as Omit<FilterEventTable, 'id'>;
 
 /**
  * Chunk sizes: whole CHUNKs, then powers of two, so a batch of any length runs as a few INSERTs
@@ -108,7 +73,8 @@ export const kyselyEventRepository = (db: Kysely<DB>): EventRepository => {
         .values(Array.from({ length: rows }, () => SAMPLE_ROW))
         .compile();
       // Every value must be a parameter, in rowValues' order, for the text to fit any batch.
-      if (compiled.parameters.length !== rows * COLUMNS) throw new Error('filter_event INSERT did not compile to one parameter per value');
+      if (compiled.parameters.length !== rows * EVENT_COLUMNS.length)
+        throw new Error('filter_event INSERT did not compile to one parameter per value');
       text = compiled.sql;
       insertSql.set(rows, text);
     }
@@ -119,7 +85,7 @@ export const kyselyEventRepository = (db: Kysely<DB>): EventRepository => {
       let at = 0;
       for (const rows of chunkSizes(events.length)) {
         const params: unknown[] = [];
-        for (let i = at; i < at + rows; i++) rowValues(events[i]!, params);
+        for (let i = at; i < at + rows; i++) pushEventValues(events[i]!, params);
         await db.executeQuery(CompiledQuery.raw(insertText(rows), params));
         at += rows;
       }
