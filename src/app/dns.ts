@@ -79,7 +79,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
   const events = createBatchedEventSink(services.deps.store.events, {
     spoolDir: path.join(config.dataDir, 'events-spool'),
     // Embedded SQLite: a worker thread with its own connection writes the events, off the DNS thread.
-    sqliteWorkerFile: haven.db.engine === 'sqlite' && haven.db.describe !== ':memory:' ? haven.db.describe : undefined,
+    sqliteWorkerFile: haven.db.sqliteFile ?? undefined,
     onError: (e) => report(`could not store DNS events (kept in the spool): ${e.message}`),
   });
   await events

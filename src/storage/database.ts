@@ -15,6 +15,8 @@ export interface Database {
   engine: Engine;
   /** Where the data is, for humans (the SQLite path, or the PostgreSQL host/db without password). */
   describe: string;
+  /** The SQLite database's file (null for PostgreSQL and in-memory SQLite): the event writer thread opens it too. */
+  sqliteFile: string | null;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export const openDatabase = (config: DatabaseConfig): Database => {
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, engine: 'postgres', describe: redactUrl(url), close: () => kysely.destroy() };
+    return { kysely, engine: 'postgres', describe: redactUrl(url), sqliteFile: null, close: () => kysely.destroy() };
   }
   if (url) throw new Error('HAVEN_DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite database)');
   let file = config.sqliteFile;
@@ -61,5 +63,5 @@ export const openDatabase = (config: DatabaseConfig): Database => {
   // with JavaScript's full Unicode lower-casing, as PostgreSQL's lower() does on a UTF-8 database.
   sqlite.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, engine: 'sqlite', describe: file, close: () => kysely.destroy() };
+  return { kysely, engine: 'sqlite', describe: file, sqliteFile: file === ':memory:' ? null : file, close: () => kysely.destroy() };
 };
