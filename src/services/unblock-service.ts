@@ -3,8 +3,9 @@
  *
  * - "Ask for this site to be unblocked": an unblock request with the site, the person, the device,
  *   the time and the reason they give, for IT and the filtering managers (`unblock_request` in the
- *   permission table). Answering "allowed" adds the site to the school's allow list as a new
- *   policy version (which needs `filtering:update`), with the request named in the reason.
+ *   permission table). Answering "allowed" adds the site to the school's allow list (and takes the
+ *   school's own block entry for exactly that site off its block list) as a new policy version
+ *   (which needs `filtering:update`), with the request named in the reason.
  * - "Tell a trusted adult": a message for the DSL team only (`dsl`, `deputy_dsl`): IT and system
  *   administrators never see it. Every listing of these messages is audited.
  *
@@ -200,9 +201,15 @@ export const createUnblockService = (deps: ServiceDeps, policies: PolicyService,
         }
         const host = current.host!;
         const { version, policy } = await policies.schoolPolicy(schoolId);
-        if (!(policy.allowList ?? []).some((e) => e.pattern === host)) {
+        const same = (e: { pattern: string }) => e.pattern.trim().toLowerCase() === host;
+        // The school's own block entry for exactly this site goes (an allow entry only ties with it, and a tie blocks).
+        const blockList = (policy.blockList ?? []).filter((e) => !same(e));
+        const allowList = (policy.allowList ?? []).some(same)
+          ? (policy.allowList ?? [])
+          : [...(policy.allowList ?? []), { pattern: host, note: `Unblock request ${id.slice(0, 8)}` }];
+        if (allowList !== policy.allowList || blockList.length !== (policy.blockList ?? []).length) {
           await policies.saveSchoolPolicy(ctx, schoolId, {
-            policy: { ...policy, allowList: [...(policy.allowList ?? []), { pattern: host, note: `Unblock request ${id.slice(0, 8)}` }] },
+            policy: { ...policy, allowList, ...(policy.blockList !== undefined && { blockList }) },
             reason: `Unblock request from ${current.personName ?? 'a guest'}${note ? `: ${note}` : ''}`,
             baseVersion: version,
           });

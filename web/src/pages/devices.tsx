@@ -5,7 +5,7 @@
  * token, or revoke it.
  */
 import { useEffect, useState, type SyntheticEvent } from 'react';
-import { api, fieldErrorsOf, query, seg } from '../api.ts';
+import { api, query, seg } from '../api.ts';
 import { ErrorMessage, Loading, Notice, Status } from '../components/alerts.tsx';
 import { Confirm, PanelBox } from '../components/action-panel.tsx';
 import { CheckboxField, SelectField, TextField } from '../components/field.tsx';
@@ -17,6 +17,7 @@ import { formatDateTime, personName, yearLabel } from '../format.ts';
 import { useSession } from '../session.tsx';
 import { DEVICE_KINDS, type Device, type DeviceKind, type DeviceWithToken, type Person, type School } from '../types.ts';
 import { useApi } from '../use-api.ts';
+import { useSubmission } from '../use-submission.ts';
 
 const KIND_NAMES: Record<DeviceKind, string> = {
   laptop: 'Laptop',
@@ -284,31 +285,19 @@ function DeviceForm({
   );
   const [ip, setIp] = useState(device?.ip ?? '');
   const [mac, setMac] = useState(device?.mac ?? '');
-  const [error, setError] = useState<unknown>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, error, fields, run, refuse } = useSubmission();
 
   const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
-    if (!label.trim()) {
-      setFields({ label: 'Give the device a name' });
-      setError('Check the highlighted field.');
-      return;
-    }
-    setFields({});
-    setError(null);
-    setBusy(true);
+    if (!label.trim()) return refuse({ label: 'Give the device a name' });
     const body = { label: label.trim(), kind, personId: person?.id ?? null, ip: ip.trim() || null, mac: mac.trim() || null };
-    try {
-      const result = device
-        ? await api.patch<{ device: Device }>(`/api/v1/schools/${seg(school.id)}/devices/${seg(device.id)}`, body)
-        : await api.post<DeviceWithToken>(`/api/v1/schools/${seg(school.id)}/devices`, body);
-      onSaved(result);
-    } catch (err) {
-      setError(err);
-      setFields(fieldErrorsOf(err));
-      setBusy(false);
-    }
+    await run(
+      () =>
+        device
+          ? api.patch<{ device: Device }>(`/api/v1/schools/${seg(school.id)}/devices/${seg(device.id)}`, body)
+          : api.post<DeviceWithToken>(`/api/v1/schools/${seg(school.id)}/devices`, body),
+      onSaved,
+    );
   };
 
   return (

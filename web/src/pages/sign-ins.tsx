@@ -5,7 +5,7 @@
  * they can tell the feed is working and why an address is filtered as a certain person.
  */
 import { useState, type SyntheticEvent } from 'react';
-import { api, fieldErrorsOf, seg } from '../api.ts';
+import { api, seg } from '../api.ts';
 import { Confirm, PanelBox } from '../components/action-panel.tsx';
 import { ErrorMessage, Loading, Notice, Status } from '../components/alerts.tsx';
 import { TextField } from '../components/field.tsx';
@@ -17,6 +17,7 @@ import { formatDateTime } from '../format.ts';
 import { useSession } from '../session.tsx';
 import type { IntegrationKey, LoginRow, LoginSource, School } from '../types.ts';
 import { useApi } from '../use-api.ts';
+import { useSubmission } from '../use-submission.ts';
 
 const SOURCE_NAMES: Record<LoginSource, string> = {
   'logon-script': 'Logon script',
@@ -188,29 +189,14 @@ function KeyForm({
   onMade: (key: IntegrationKey, secret: string) => void;
 }) {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, error, fields, run, refuse } = useSubmission();
   const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
-    if (!name.trim()) {
-      setFields({ name: 'Name the key after what will use it' });
-      setError('Check the highlighted field.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    setFields({});
-    try {
-      const made = await api.post<{ key: IntegrationKey; secret: string }>(`/api/v1/schools/${seg(school.id)}/integration-keys`, {
-        name: name.trim(),
-      });
-      onMade(made.key, made.secret);
-    } catch (err) {
-      setError(err);
-      setFields(fieldErrorsOf(err));
-      setBusy(false);
-    }
+    if (!name.trim()) return refuse({ name: 'Name the key after what will use it' });
+    await run(
+      () => api.post<{ key: IntegrationKey; secret: string }>(`/api/v1/schools/${seg(school.id)}/integration-keys`, { name: name.trim() }),
+      (made) => onMade(made.key, made.secret),
+    );
   };
   return (
     <form onSubmit={(e) => void submit(e)} noValidate>

@@ -5,7 +5,7 @@
  * as seen. Open ones first; answered ones keep who answered, when and why.
  */
 import { useState, type SyntheticEvent } from 'react';
-import { api, fieldErrorsOf, query, seg } from '../api.ts';
+import { api, query, seg } from '../api.ts';
 import { PanelBox } from '../components/action-panel.tsx';
 import { ErrorMessage, Loading, Notice, Status } from '../components/alerts.tsx';
 import { SelectField, TextAreaField } from '../components/field.tsx';
@@ -16,6 +16,7 @@ import { formatDateTime } from '../format.ts';
 import { useSession } from '../session.tsx';
 import type { School, UnblockRequest } from '../types.ts';
 import { useApi } from '../use-api.ts';
+import { useSubmission } from '../use-submission.ts';
 
 type Outcome = 'allowed' | 'declined' | 'seen';
 const STATUS_NAMES: Record<UnblockRequest['status'], string> = { open: 'Waiting', allowed: 'Allowed', declined: 'Declined', seen: 'Seen' };
@@ -176,24 +177,17 @@ function AnswerForm({
   onDone: (r: UnblockRequest) => void;
 }) {
   const [note, setNote] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, error, fields, run } = useSubmission();
   const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await api.post<{ request: UnblockRequest }>(
-        `/api/v1/schools/${seg(school.id)}/unblock-requests/${seg(request.id)}/answer`,
-        { outcome, note: note.trim() },
-      );
-      onDone(res.request);
-    } catch (err) {
-      setError(err);
-      setFields(fieldErrorsOf(err));
-      setBusy(false);
-    }
+    await run(
+      () =>
+        api.post<{ request: UnblockRequest }>(`/api/v1/schools/${seg(school.id)}/unblock-requests/${seg(request.id)}/answer`, {
+          outcome,
+          note: note.trim(),
+        }),
+      (res) => onDone(res.request),
+    );
   };
   return (
     <form onSubmit={(e) => void submit(e)} noValidate>
