@@ -19,6 +19,7 @@ import { createWarnContinueService } from './warn-continue-service.ts';
 import { createPeopleService } from './people-service.ts';
 import { importPeople } from './people-import.ts';
 import { createPolicyService } from './policy-service.ts';
+import { createProxyAuthService } from './proxy-auth-service.ts';
 import { createTenancyService } from './tenancy-service.ts';
 import { createUserService } from './user-service.ts';
 
@@ -58,6 +59,7 @@ export const createServices = (deps: ServiceDeps) => {
     // Logins sent to this process apply here before the sender is answered.
     unblock: createUnblockService(deps, policies, ticketKey),
     warnContinues: createWarnContinueService(deps, ticketKey),
+    proxyAuth: createProxyAuthService(deps),
     logins: createLoginFeedService(deps, { onAppend: () => identity.pollLogins().then(() => undefined) }),
     importPeople: (ctx: Parameters<typeof importPeople>[1], input: Parameters<typeof importPeople>[2]) => importPeople(deps, ctx, input),
   };

@@ -12,6 +12,7 @@ const info = (over: Partial<BlockPageInfo> = {}): BlockPageInfo => ({
   identity,
   reason: 'Gambling is blocked for guests.',
   illegal: false,
+  clientIp: '10.0.0.5',
   continueUrl: null,
   ...over,
 });

@@ -18,7 +18,12 @@ export interface BlockPageInfo {
   reason: string;
   /** On an illegal-content list: say nothing more than the category. */
   illegal: boolean;
-  /** For a warning: the link that records the choice and goes on to the site. */
+  /** The client's address (a guest's choices and tickets are tied to it). */
+  clientIp: string;
+  /**
+   * For a warning: the link that records the choice and goes on to the site. The proxy passes
+   * null: Haven's renderer makes its own (`/continue`, recorded and shared with the DNS filter).
+   */
   continueUrl: string | null;
 }
 

@@ -10,13 +10,24 @@
  * functions the composition root hands in. Nothing here waits for the database, nothing buffers
  * a body, and nothing a client sends can throw out of a handler.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { ClassifiedInput, ClientHint, ClientIdentity, Decision, EventSink, FilterEvent, RequestPerson } from '../../core/index.ts';
+import type {
+  ClassifiedInput,
+  ClientHint,
+  ClientIdentity,
+  Decision,
+  EventSink,
+  FilterEvent,
+  RequestPerson,
+  SafeSearchResult,
+  SafeSearchSettings,
+  SearchTerm,
+} from '../../core/index.ts';
 import { defaultBlockPage, type BlockPageInfo, type BlockPageRenderer, type BlockPageResponse } from './block-page.ts';
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHelloResult } from './client-hello.ts';
 import { forwardHeaders, rawHeader, rawResponseHead } from './headers.ts';
@@ -39,6 +50,38 @@ export interface ProxyDecision {
 /** TLS interception: a certificate for any host, from the school's CA (see ./intercept/). */
 export interface ProxyIntercept {
   contextFor(host: string): Promise<tls.SecureContext>;
+  /**
+   * Full inspection of allowed tunnels: whether `host` (in Haven category `category`) may be
+   * decrypted. Absent: only blocked sites are terminated (to show the block page).
+   */
+  shouldInspect?(host: string, category: string | null): boolean;
+  /** Verified TLS to the real site for inspected tunnels (required with `shouldInspect`). */
+  upstream?: { connectOptions(host: string, port: number, extra?: tls.ConnectionOptions): tls.ConnectionOptions };
+}
+
+/** An allowed tunnel being inspected: who opened it, and the site its requests go to. */
+interface InspectedTunnel {
+  identity: ClientIdentity;
+  clientIp: string;
+  host: string;
+  port: number;
+  upstream: NonNullable<ProxyIntercept['upstream']>;
+}
+
+/** Search terms and SafeSearch on full URLs (data/search-engines.json). */
+export interface ProxySearch {
+  extractSearchTerm(url: string): SearchTerm | null;
+  enforceSafeSearch(url: string, settings: SafeSearchSettings): SafeSearchResult;
+}
+
+/**
+ * Proxy authentication. `ok` (the client is now known: `identify` finds who signed in), `denied`
+ * (no, or wrong, credentials: 407) or `unavailable` (the directory cannot be asked: 503).
+ */
+export type ProxyAuthResult = 'ok' | 'denied' | 'unavailable';
+export interface ProxyAuth {
+  realm: string;
+  check(proxyAuthorization: string | undefined, clientIp: string): ProxyAuthResult | Promise<ProxyAuthResult>;
 }
 
 export interface ProxyLimits {
@@ -102,6 +145,10 @@ export interface ProxyDeps {
    * remembers choices across processes). The proxy's own signed continue link is honoured as well.
    */
   warnContinued?: (identity: ClientIdentity, clientIp: string, host: string) => boolean;
+  /** Search terms for events and SafeSearch rewriting, wherever the full URL is known. */
+  search?: ProxySearch;
+  /** Proxy-Authorization required (407 without it); PAC files stay open. */
+  auth?: ProxyAuth;
   /** Milliseconds, for event times (default Date.now). */
   now?: () => number;
 }
@@ -114,15 +161,14 @@ export interface ProxyStats {
   blocked: number;
   /** Requests node:http refused to parse (400/408/431). */
   clientErrors: number;
+  /** Tunnels decrypted for inspection. */
+  inspected: number;
+  /** Requests answered 407 (no or wrong proxy credentials). */
+  authChallenges: number;
   upstreamErrors: number;
   /** Connections turned away by the connection limits. */
   rejectedConnections: number;
 }
-
-/** The host the warn page's continue link goes to (RFC 6761 .invalid: never a real site; the proxy answers it). */
-export const CONTINUE_HOST = 'haven-continue.invalid';
-const CONTINUE_TTL_MS = 3_600_000;
-const MAX_CONTINUES = 50_000;
 
 const TLS_ACCESS_DENIED = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31]);
 const AUTHORITY = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]/@?#]+):([0-9]{1,5})$/;
@@ -154,6 +200,8 @@ const sameHost = (a: string, b: string): boolean =>
     .replace(/\.$/, '')
     .replace(/^\[|\]$/g, '');
 
+const CERT_REASON = 'its certificate is not valid';
+
 const reasonOf = (err: unknown): string => {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the name does not resolve';
@@ -161,7 +209,8 @@ const reasonOf = (err: unknown): string => {
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
   if (err instanceof ProxyError) return err.message;
-  if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return 'its certificate is not valid';
+  if (code !== undefined && /^ERR_TLS_CERT|CERT|SIGNATURE|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED/.test(code)) return CERT_REASON;
+  if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL')) return 'the secure connection failed';
   return 'the connection failed';
 };
 const statusOf = (err: unknown): 502 | 504 => (err instanceof ProxyError ? err.status : 502);
@@ -231,9 +280,6 @@ export const createProxy = (deps: ProxyDeps) => {
   const connectPorts = deps.connectPorts ?? [443];
   const viaToken = `haven-${randomBytes(4).toString('hex')}`;
   const via = `1.1 ${viaToken}`;
-  const continueKey = randomBytes(32);
-  /** "ip host" → when the warning the person clicked through expires. */
-  const continued = new Map<string, number>();
   const stats: ProxyStats = {
     connections: 0,
     requests: 0,
@@ -241,6 +287,8 @@ export const createProxy = (deps: ProxyDeps) => {
     upgrades: 0,
     blocked: 0,
     clientErrors: 0,
+    inspected: 0,
+    authChallenges: 0,
     upstreamErrors: 0,
     rejectedConnections: 0,
   };
@@ -256,6 +304,8 @@ export const createProxy = (deps: ProxyDeps) => {
   };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent({ ...agentOptions, ...deps.upstreamTls });
+  // Inspected tunnels' requests: verified by the interception's own trust (never the test override).
+  const inspectAgent = new https.Agent(agentOptions);
   let listening: { host: string; port: number } | null = null;
 
   const track = (s: net.Socket) => {
@@ -291,16 +341,6 @@ export const createProxy = (deps: ProxyDeps) => {
       );
   };
 
-  const continueKeyOf = (clientIp: string, host: string) => `${clientIp} ${host}`;
-  const hasContinued = (clientIp: string, host: string): boolean => {
-    const key = continueKeyOf(clientIp, host);
-    const until = continued.get(key);
-    if (until === undefined) return false;
-    if (until > now()) return true;
-    continued.delete(key);
-    return false;
-  };
-
   /** block, warn (not yet clicked through) or pass. */
   const verdict = (d: ProxyDecision, identity: ClientIdentity, clientIp: string): 'block' | 'warn' | 'pass' => {
     const action = d.decision?.action ?? 'allow';
@@ -308,14 +348,13 @@ export const createProxy = (deps: ProxyDeps) => {
     if (action !== 'warn') return 'pass';
     const host = d.classification.host;
     if (host === null) return 'warn';
-    return hasContinued(clientIp, host) || deps.warnContinued?.(identity, clientIp, host) === true ? 'pass' : 'warn';
-  };
-
-  const sign = (parts: string) => createHmac('sha256', continueKey).update(parts).digest('base64url');
-  const continueUrlFor = (clientIp: string, host: string, to: string): string => {
-    const expires = String(now() + 10 * 60_000);
-    const q = new URLSearchParams({ to, host, e: expires, s: sign(`${clientIp}\n${host}\n${expires}\n${to}`) });
-    return `http://${CONTINUE_HOST}/continue?${q.toString()}`;
+    let went = false;
+    try {
+      went = deps.warnContinued?.(identity, clientIp, host) === true;
+    } catch {
+      went = false;
+    }
+    return went ? 'pass' : 'warn';
   };
 
   const writeEvent = (e: {
@@ -329,8 +368,18 @@ export const createProxy = (deps: ProxyDeps) => {
     layer?: FilterEvent['layer'];
     action?: FilterEvent['action'];
     ruleId?: string;
+    method?: string | null;
+    status?: number | null;
+    bytesIn?: number | null;
+    bytesOut?: number | null;
+    searchTerm?: string | null;
+    /** The request went to the site (a warned one: because the person chose to go on). */
+    passed?: boolean;
+    /** Time to the response head, when the event is written later (at the end of the exchange). */
+    latencyUs?: number;
   }) => {
     const decision = e.d?.decision ?? null;
+    const warnContinued = e.passed === true && decision?.action === 'warn';
     deps.events.write({
       at: new Date(e.at).toISOString(),
       source: 'proxy',
@@ -348,7 +397,13 @@ export const createProxy = (deps: ProxyDeps) => {
       layer: e.layer ?? decision?.layer ?? 'fallback',
       ruleId: e.ruleId ?? decision?.rule?.id ?? null,
       flagged: decision?.flagged ?? false,
-      latencyUs: Math.round((performance.now() - e.started) * 1000),
+      latencyUs: e.latencyUs ?? Math.round((performance.now() - e.started) * 1000),
+      method: e.method ?? null,
+      status: e.status ?? null,
+      bytesIn: e.bytesIn ?? null,
+      bytesOut: e.bytesOut ?? null,
+      searchTerm: e.searchTerm ?? null,
+      ...(warnContinued && { warnContinued: true }),
     });
   };
 
@@ -362,7 +417,9 @@ export const createProxy = (deps: ProxyDeps) => {
       identity,
       reason: d.decision?.reason ?? 'This site is blocked.',
       illegal: d.classification.illegal,
-      continueUrl: action === 'warn' && url !== null ? continueUrlFor(clientIp, d.classification.host ?? host, url) : null,
+      clientIp,
+      // The renderer makes the link (Haven's /continue, recorded in the database and shared with DNS).
+      continueUrl: null,
     };
     try {
       return render(info);
@@ -374,7 +431,7 @@ export const createProxy = (deps: ProxyDeps) => {
   const blockHeaderValue = (d: ProxyDecision, kind: 'block' | 'warn') =>
     `${kind}; category=${d.classification.category ?? 'uncategorised'}`;
 
-  // ---- direct requests: PAC, WPAD, the warn page's continue link ---------------------------
+  // ---- direct requests: PAC and WPAD --------------------------------------------------------
 
   const serveDirect = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
     if (pathname === '/proxy.pac' || pathname === '/wpad.dat') {
@@ -394,42 +451,6 @@ export const createProxy = (deps: ProxyDeps) => {
       return;
     }
     plain(res, 404, 'This is Haven’s web filter. Set it as your proxy, or use /proxy.pac.\n');
-  };
-
-  const serveContinue = (res: http.ServerResponse, url: URL, clientIp: string, started: number) => {
-    const q = url.searchParams;
-    const to = q.get('to') ?? '';
-    const host = q.get('host') ?? '';
-    const expires = q.get('e') ?? '';
-    const given = Buffer.from(q.get('s') ?? '');
-    const want = Buffer.from(sign(`${clientIp}\n${host}\n${expires}\n${to}`));
-    const valid =
-      url.pathname === '/continue' &&
-      given.length === want.length &&
-      timingSafeEqual(given, want) &&
-      Number(expires) > now() &&
-      /^https?:\/\//i.test(to);
-    if (!valid) {
-      plain(res, 400, 'This link has expired. Go back and try again.\n');
-      return;
-    }
-    if (continued.size >= MAX_CONTINUES) continued.delete(continued.keys().next().value!);
-    continued.set(continueKeyOf(clientIp, host), now() + CONTINUE_TTL_MS);
-    const identity = deps.identify({ ip: clientIp });
-    writeEvent({
-      identity,
-      clientIp,
-      host,
-      url: to,
-      d: null,
-      started,
-      at: now(),
-      action: 'warn',
-      layer: 'fallback',
-      ruleId: 'haven:warn-continued',
-    });
-    res.writeHead(302, { location: to, 'cache-control': 'no-store', 'content-length': 0 });
-    res.end();
   };
 
   const plain = (res: http.ServerResponse, status: number, body: string, extra: Record<string, string> = {}) => {
@@ -456,7 +477,47 @@ export const createProxy = (deps: ProxyDeps) => {
     return LOOPBACK_NAMES.has(h) || h === listening.host;
   };
 
-  // ---- plain HTTP -------------------------------------------------------------------------
+  // ---- authentication -----------------------------------------------------------------------
+
+  const challengeHeader = () => `Basic realm="${(deps.auth?.realm ?? 'Haven').replace(/["\\]/g, '')}", charset="UTF-8"`;
+  const AUTH_REQUIRED = 'Sign in to use the web filter (your school username and password).\n';
+  const AUTH_UNAVAILABLE = 'Haven cannot check your sign-in right now. Try again in a moment.\n';
+
+  /** Calls `then` once the client may go on; answers 407 or 503 itself otherwise. */
+  const authorise = (
+    headers: http.IncomingHttpHeaders,
+    clientIp: string,
+    refuse: (status: 407 | 503, body: string, extra: Record<string, string>) => void,
+    then: () => void,
+  ) => {
+    const auth = deps.auth;
+    if (!auth) {
+      then();
+      return;
+    }
+    const header = headers['proxy-authorization'];
+    const settle = (r: ProxyAuthResult) => {
+      if (r === 'ok') then();
+      else if (r === 'unavailable') refuse(503, AUTH_UNAVAILABLE, {});
+      else {
+        stats.authChallenges++;
+        refuse(407, AUTH_REQUIRED, { 'proxy-authenticate': challengeHeader() });
+      }
+    };
+    let result: ProxyAuthResult | Promise<ProxyAuthResult>;
+    try {
+      result = auth.check(header, clientIp);
+    } catch {
+      settle('unavailable');
+      return;
+    }
+    if (typeof result === 'string') settle(result);
+    else result.then(settle, () => settle('unavailable'));
+  };
+
+  const rawExtra = (extra: Record<string, string>) => Object.entries(extra).flatMap(([k, v]) => [k, v]);
+
+  // ---- plain HTTP and requests inside inspected tunnels ---------------------------------------
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
@@ -484,23 +545,48 @@ export const createProxy = (deps: ProxyDeps) => {
       return;
     }
     const clientIp = clientIpOf(req.socket);
-    if (url.hostname === CONTINUE_HOST) {
-      serveContinue(res, url, clientIp, started);
-      return;
-    }
     if ((rawHeader(req.rawHeaders, 'via') ?? '').includes(viaToken)) {
       plain(res, 508, 'This request came back to the proxy that sent it.\n');
       return;
     }
-    const identity = deps.identify({ ip: clientIp });
-    if (identity === null) {
-      plain(res, 503, 'Haven has no school set up yet.\n');
-      return;
-    }
+    authorise(
+      req.headers,
+      clientIp,
+      (status, body, extra) => plain(res, status, body, extra),
+      () => {
+        const identity = deps.identify({ ip: clientIp });
+        if (identity === null) {
+          plain(res, 503, 'Haven has no school set up yet.\n');
+          return;
+        }
+        handle(req, res, url, target, identity, clientIp, started, null);
+      },
+    );
+  };
+
+  /** Decides on the full URL and answers: the block or warn page, or the site (SafeSearch enforced). */
+  const handle = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    target: string,
+    identity: ClientIdentity,
+    clientIp: string,
+    started: number,
+    inspected: InspectedTunnel | null,
+  ) => {
     const at = now();
+    const method = req.method ?? 'GET';
+    let searchTerm: string | null = null;
+    try {
+      searchTerm = deps.search?.extractSearchTerm(target)?.term ?? null;
+    } catch {
+      searchTerm = null;
+    }
+    const base = { identity, clientIp, host: url.hostname, url: target, started, at, method, searchTerm };
     decideThen(identity, target, clientIp, new Date(at), (d) => {
       if (d === null) {
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, layer: 'error', action: 'block' });
+        writeEvent({ ...base, d, layer: 'error', action: 'block', status: 503 });
         plain(res, 503, 'Haven cannot check this site right now. Try again in a moment.\n');
         return;
       }
@@ -508,7 +594,7 @@ export const createProxy = (deps: ProxyDeps) => {
       if (v !== 'pass') {
         stats.blocked++;
         const page = pageFor(d, identity, clientIp, url.hostname, target);
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at });
+        writeEvent({ ...base, d, status: page.status, bytesOut: Buffer.byteLength(page.body) });
         if (res.headersSent || res.destroyed) return;
         res.writeHead(page.status, {
           ...page.headers,
@@ -519,19 +605,78 @@ export const createProxy = (deps: ProxyDeps) => {
         res.end(req.method === 'HEAD' ? undefined : page.body);
         return;
       }
-      forward(
-        req,
-        res,
-        url,
-        () => writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at }),
-        () => writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, layer: 'error' }),
+      // SafeSearch: the address the site gets is rewritten (not redirected), and headers added.
+      let upstreamUrl = url;
+      let extraHeaders: Readonly<Record<string, string>> = {};
+      if (deps.search && d.decision) {
+        try {
+          const r = deps.search.enforceSafeSearch(target, { safeSearch: d.decision.safeSearch, youtube: d.decision.youtube });
+          if (r.changed) upstreamUrl = new URL(r.url);
+          extraHeaders = r.headers;
+        } catch {
+          // the URL is forwarded as it is; the event still records it
+        }
+      }
+      forward(req, res, upstreamUrl, extraHeaders, inspected, (r) =>
+        writeEvent({
+          ...base,
+          d,
+          passed: !r.failed,
+          status: r.status,
+          bytesIn: r.bytesIn,
+          bytesOut: r.bytesOut,
+          ...(r.failed && { layer: 'error' as const }),
+          ...(r.latencyUs !== null && { latencyUs: r.latencyUs }),
+        }),
       );
     });
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, onResponse: () => void, onFailure: () => void) => {
+  interface ExchangeResult {
+    status: number | null;
+    bytesIn: number;
+    bytesOut: number;
+    failed: boolean;
+    latencyUs: number | null;
+  }
+
+  /** Request options for the site: verified TLS through the interception's trust for inspected tunnels. */
+  const upstreamOptions = (url: URL, inspected: InspectedTunnel | null): https.RequestOptions => {
     const secure = url.protocol === 'https:';
-    const headers = forwardHeaders(req.rawHeaders, { via, host: url.host });
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || (secure ? 443 : 80));
+    if (inspected) {
+      // connectOptions carries the verification (trust context, host check, rejectUnauthorized: true); host and port come from the URL.
+      const o: tls.ConnectionOptions = inspected.upstream.connectOptions(host, port, { ALPNProtocols: ['http/1.1'] });
+      return { ...(o as https.RequestOptions), host, port, agent: inspectAgent, ...(deps.lookup && { lookup: deps.lookup }) };
+    }
+    return {
+      host,
+      port,
+      agent: secure ? httpsAgent : httpAgent,
+      ...(deps.lookup && { lookup: deps.lookup }),
+      ...(secure && deps.upstreamTls),
+    };
+  };
+
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    extraHeaders: Readonly<Record<string, string>>,
+    inspected: InspectedTunnel | null,
+    done: (r: ExchangeResult) => void,
+  ) => {
+    const secure = url.protocol === 'https:';
+    let headers = forwardHeaders(req.rawHeaders, { via, host: url.host });
+    const extraNames = Object.keys(extraHeaders).map((k) => k.toLowerCase());
+    if (extraNames.length > 0) {
+      // Set, replacing whatever the client sent under the same name.
+      const kept: string[] = [];
+      for (let i = 0; i + 1 < headers.length; i += 2)
+        if (!extraNames.includes(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+      headers = [...kept, ...Object.entries(extraHeaders).flat()];
+    }
     const cl = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     const hasBody = chunked || (cl !== undefined && cl !== '0');
@@ -540,21 +685,30 @@ export const createProxy = (deps: ProxyDeps) => {
     // as the start of a next request — smuggling by way of the proxy).
     if (chunked) headers.push('Transfer-Encoding', 'chunked');
     const options: https.RequestOptions = {
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || (secure ? 443 : 80),
+      ...upstreamOptions(url, inspected),
       method: req.method ?? 'GET',
       path: `${url.pathname}${url.search}`,
       headers,
       setHost: false,
-      agent: secure ? httpsAgent : httpAgent,
-      ...(deps.lookup && { lookup: deps.lookup }),
-      ...(secure && deps.upstreamTls),
     };
+    const result: ExchangeResult = { status: null, bytesIn: 0, bytesOut: 0, failed: false, latencyUs: null };
+    let reported = false;
+    const report = () => {
+      if (reported) return;
+      reported = true;
+      done(result);
+    };
+    const started = performance.now();
     const total = setTimeout(() => {
       res.destroy();
     }, limits.requestTimeoutMs);
     total.unref();
-    res.once('close', () => clearTimeout(total));
+    res.once('finish', report);
+    res.once('close', () => {
+      clearTimeout(total);
+      report();
+    });
+    if (hasBody) req.on('data', (chunk: Buffer) => (result.bytesIn += chunk.length));
     let retried = false;
 
     const send = () => {
@@ -589,8 +743,10 @@ export const createProxy = (deps: ProxyDeps) => {
           up.destroy();
           return;
         }
+        result.status = upRes.statusCode ?? 502;
+        result.latencyUs = Math.round((performance.now() - started) * 1000);
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? '', forwardHeaders(upRes.rawHeaders, { via }));
-        onResponse();
+        upRes.on('data', (chunk: Buffer) => (result.bytesOut += chunk.length));
         upRes.pipe(res);
         upRes.setTimeout(limits.idleTimeoutMs, () => upRes.destroy());
       });
@@ -607,8 +763,14 @@ export const createProxy = (deps: ProxyDeps) => {
           res.destroy();
           return;
         }
-        onFailure();
-        plain(res, statusOf(err), `Haven could not reach ${url.host}: ${reasonOf(err)}.\n`);
+        result.failed = true;
+        result.status = statusOf(err);
+        const reason = reasonOf(err);
+        const body =
+          reason === CERT_REASON
+            ? `Haven did not open ${url.host}: ${reason}. Someone may be pretending to be this site, or it is set up wrongly; Haven will not send your details to it. Tell your IT team if this keeps happening.\n`
+            : `Haven could not reach ${url.host}: ${reason}.\n`;
+        plain(res, result.status, body);
       });
       res.once('close', () => {
         clearTimers();
@@ -645,12 +807,14 @@ export const createProxy = (deps: ProxyDeps) => {
     b.pipe(a);
   };
 
-  const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => upgrade(req, socket, head, req.url ?? '', null);
+
+  /** An upgrade (WebSocket) to `target`; inside an inspected tunnel the tunnel's identity and trust are used. */
+  const upgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer, target: string, inspected: InspectedTunnel | null) => {
     const started = performance.now();
     stats.requests++;
     socket.on('error', noop);
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
-    const target = req.url ?? '';
     let url: URL;
     try {
       url = new URL(target);
@@ -668,13 +832,39 @@ export const createProxy = (deps: ProxyDeps) => {
       endRaw(socket, 400, 'Bad request: an upgrade request has no body.\n');
       return;
     }
-    const clientIp = clientIpOf(socket);
-    const identity = deps.identify({ ip: clientIp });
-    if (identity === null) {
-      endRaw(socket, 503, 'Haven has no school set up yet.\n');
+    if (inspected) {
+      decideUpgrade(req, socket, head, target, url, inspected.identity, inspected.clientIp, started, inspected);
       return;
     }
+    const clientIp = clientIpOf(socket);
+    authorise(
+      req.headers,
+      clientIp,
+      (status, body, extra) => endRaw(socket, status, body, rawExtra(extra)),
+      () => {
+        const identity = deps.identify({ ip: clientIp });
+        if (identity === null) {
+          endRaw(socket, 503, 'Haven has no school set up yet.\n');
+          return;
+        }
+        decideUpgrade(req, socket, head, target, url, identity, clientIp, started, null);
+      },
+    );
+  };
+
+  const decideUpgrade = (
+    req: http.IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+    target: string,
+    url: URL,
+    identity: ClientIdentity,
+    clientIp: string,
+    started: number,
+    inspected: InspectedTunnel | null,
+  ) => {
     const at = now();
+    const method = req.method ?? 'GET';
     decideThen(identity, target, clientIp, new Date(at), (d) => {
       if (d === null) {
         endRaw(socket, 503, 'Haven cannot check this site right now.\n');
@@ -683,8 +873,8 @@ export const createProxy = (deps: ProxyDeps) => {
       const v = verdict(d, identity, clientIp);
       if (v !== 'pass') {
         stats.blocked++;
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at });
         const page = pageFor(d, identity, clientIp, url.hostname, target);
+        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, method, status: page.status });
         const headers = Object.entries(page.headers).flat();
         if (!socket.writable) return;
         socket.end(
@@ -703,15 +893,12 @@ export const createProxy = (deps: ProxyDeps) => {
       stats.upgrades++;
       const secure = url.protocol === 'https:';
       const up = (secure ? https : http).request({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || (secure ? 443 : 80),
+        ...upstreamOptions(url, inspected),
         method: req.method ?? 'GET',
         path: `${url.pathname}${url.search}`,
         headers: forwardHeaders(req.rawHeaders, { via, host: url.host, upgrade: true }),
         setHost: false,
         agent: false,
-        ...(deps.lookup && { lookup: deps.lookup }),
-        ...(secure && deps.upstreamTls),
       });
       const timer = setTimeout(
         () => up.destroy(new ProxyError(504, 'the site took too long to answer')),
@@ -723,7 +910,7 @@ export const createProxy = (deps: ProxyDeps) => {
       });
       up.on('upgrade', (upRes, upSocket, upHead) => {
         clearTimeout(timer);
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at });
+        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, method, status: 101, passed: true });
         if (!socket.writable) {
           upSocket.destroy();
           return;
@@ -739,7 +926,18 @@ export const createProxy = (deps: ProxyDeps) => {
       up.on('response', (upRes) => {
         // The site said no to the upgrade: pass its answer on and close.
         clearTimeout(timer);
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at });
+        writeEvent({
+          identity,
+          clientIp,
+          host: url.hostname,
+          url: target,
+          d,
+          started,
+          at,
+          method,
+          status: upRes.statusCode ?? null,
+          passed: true,
+        });
         if (!socket.writable) {
           upRes.destroy();
           return;
@@ -752,7 +950,7 @@ export const createProxy = (deps: ProxyDeps) => {
       up.on('error', (err) => {
         clearTimeout(timer);
         stats.upstreamErrors++;
-        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, layer: 'error' });
+        writeEvent({ identity, clientIp, host: url.hostname, url: target, d, started, at, method, status: statusOf(err), layer: 'error' });
         endRaw(socket, statusOf(err), `Haven could not reach ${url.host}: ${reasonOf(err)}.\n`);
       });
       up.end();
@@ -848,28 +1046,82 @@ export const createProxy = (deps: ProxyDeps) => {
       return;
     }
     const clientIp = clientIpOf(socket);
-    const identity = deps.identify({ ip: clientIp });
-    if (identity === null) {
-      endRaw(socket, 503, 'Haven has no school set up yet.\n');
-      return;
-    }
+    authorise(
+      req.headers,
+      clientIp,
+      (status, body, extra) => endRaw(socket, status, body, rawExtra(extra)),
+      () => {
+        const identity = deps.identify({ ip: clientIp });
+        if (identity === null) {
+          endRaw(socket, 503, 'Haven has no school set up yet.\n');
+          return;
+        }
+        tunnel(socket, head, connectHost, port, identity, clientIp, started);
+      },
+    );
+  };
+
+  /** Connects to the site for a raw tunnel; `failed` gets the error before anything was sent to the client. */
+  const connectUpstream = (host: string, port: number, failed: (err: Error) => void, connected: (upstream: net.Socket) => void) => {
+    const upstream = net.connect({ host: host.replace(/^\[|\]$/g, ''), port, ...(deps.lookup && { lookup: deps.lookup }) });
+    track(upstream);
+    upstream.setNoDelay(true);
+    const timer = setTimeout(
+      () => upstream.destroy(new ProxyError(504, 'the site did not accept a connection in time')),
+      limits.connectTimeoutMs,
+    );
+    upstream.once('error', (err) => {
+      clearTimeout(timer);
+      stats.upstreamErrors++;
+      failed(err);
+    });
+    upstream.once('connect', () => {
+      clearTimeout(timer);
+      upstream.removeAllListeners('error');
+      upstream.on('error', noop);
+      connected(upstream);
+    });
+    return upstream;
+  };
+
+  const tunnel = (
+    socket: net.Socket,
+    head: Buffer,
+    connectHost: string,
+    port: number,
+    identity: ClientIdentity,
+    clientIp: string,
+    started: number,
+  ) => {
     const at = now();
-    const event = (host: string, d: ProxyDecision | null, layer?: FilterEvent['layer']) =>
-      writeEvent({ identity, clientIp, host, url: null, d, started, at, ...(layer && { layer }) });
+    const event = (host: string, d: ProxyDecision | null, status: number, layer?: FilterEvent['layer']) =>
+      writeEvent({
+        identity,
+        clientIp,
+        host,
+        url: null,
+        d,
+        started,
+        at,
+        method: 'CONNECT',
+        status,
+        passed: status === 200,
+        ...(layer && { layer }),
+      });
 
     const blockedPage = (d: ProxyDecision, host: string) => (path: string) =>
       pageFor(d, identity, clientIp, host, `https://${host}${path.startsWith('/') ? path : '/'}`);
 
     decideThen(identity, connectHost.replace(/^\[|\]$/g, ''), clientIp, new Date(at), (d1) => {
       if (d1 === null) {
-        event(connectHost, null, 'error');
+        event(connectHost, null, 503, 'error');
         endRaw(socket, 503, 'Haven cannot check this site right now.\n');
         return;
       }
       const v1 = verdict(d1, identity, clientIp);
       if (v1 !== 'pass' && !deps.intercept) {
         stats.blocked++;
-        event(connectHost, d1);
+        event(connectHost, d1, 403);
         endRaw(socket, 403, `Blocked by your school's web filter (${d1.classification.category ?? 'uncategorised'}).\n`, [
           'X-Haven-Block',
           blockHeaderValue(d1, v1),
@@ -896,21 +1148,49 @@ export const createProxy = (deps: ProxyDeps) => {
                 detach.get(upstream)?.();
                 upstream.destroy();
               }
-              event(host, v1 !== 'pass' ? d1 : d);
+              event(host, v1 !== 'pass' ? d1 : d, 403);
               blockInsideTls(socket, bytes, host, blockedPage(v1 !== 'pass' ? d1 : d, host), blockHeaderValue(v1 !== 'pass' ? d1 : d, v));
               return;
             }
-            event(host, d);
-            if (!upstream) return;
-            if (bytes.length > 0) upstream.write(bytes);
-            pipeTunnel(socket, upstream);
-            socket.resume();
+            const pipeTo = (up: net.Socket) => {
+              if (bytes.length > 0) up.write(bytes);
+              pipeTunnel(socket, up);
+              socket.resume();
+            };
+            if (upstream) {
+              event(host, d, 200);
+              pipeTo(upstream);
+              return;
+            }
+            if (inspectable(host, d)) {
+              // Each request inside is decided and logged on its own full URL.
+              inspect(socket, bytes, { identity, clientIp, host: host.replace(/^\[|\]$/g, ''), port, upstream: deps.intercept!.upstream! });
+              return;
+            }
+            // Exempt (by its SNI) after all: tunnelled untouched, to the CONNECT host as always.
+            const onEarlyClose = () => late.destroy();
+            const late = connectUpstream(
+              connectHost,
+              port,
+              () => {
+                socket.off('close', onEarlyClose);
+                event(host, d, 502, 'error');
+                socket.destroy();
+              },
+              (up) => {
+                socket.off('close', onEarlyClose);
+                event(host, d, 200);
+                up.once('close', () => socket.destroy());
+                pipeTo(up);
+              },
+            );
+            socket.once('close', onEarlyClose);
           };
           if (sni !== null && !sameHost(sni, connectHost)) {
             decideThen(identity, sni, clientIp, new Date(at), (d2) => {
               if (d2 === null) {
                 upstream?.destroy();
-                event(sni, null, 'error');
+                event(sni, null, 503, 'error');
                 socket.destroy();
                 return;
               }
@@ -921,41 +1201,114 @@ export const createProxy = (deps: ProxyDeps) => {
           }
         });
       };
-      if (v1 !== 'pass') {
-        established(null); // intercepting: the block page is served from here, no upstream needed
+      if (v1 !== 'pass' || inspectable(connectHost, d1)) {
+        // The block page, or inspection: served from here, the site is reached per request.
+        established(null);
         return;
       }
-      const upstream = net.connect({
-        host: connectHost.replace(/^\[|\]$/g, ''),
-        port,
-        ...(deps.lookup && { lookup: deps.lookup }),
-      });
-      track(upstream);
-      upstream.setNoDelay(true);
-      const timer = setTimeout(
-        () => upstream.destroy(new ProxyError(504, 'the site did not accept a connection in time')),
-        limits.connectTimeoutMs,
-      );
       const onCloseEarly = () => upstream.destroy();
+      const upstream = connectUpstream(
+        connectHost,
+        port,
+        (err) => {
+          event(connectHost, d1, statusOf(err), 'error');
+          endRaw(socket, statusOf(err), `Haven could not reach ${connectHost}: ${reasonOf(err)}.\n`);
+        },
+        () => {
+          socket.off('close', onCloseEarly);
+          const closeClient = () => socket.destroy();
+          upstream.once('close', closeClient);
+          detach.set(upstream, () => upstream.off('close', closeClient));
+          established(upstream);
+        },
+      );
       socket.once('close', onCloseEarly);
-      upstream.once('error', (err) => {
-        clearTimeout(timer);
-        stats.upstreamErrors++;
-        event(connectHost, d1, 'error');
-        endRaw(socket, statusOf(err), `Haven could not reach ${connectHost}: ${reasonOf(err)}.\n`);
-      });
-      upstream.once('connect', () => {
-        clearTimeout(timer);
-        upstream.removeAllListeners('error');
-        upstream.on('error', noop);
-        socket.off('close', onCloseEarly);
-        const closeClient = () => socket.destroy();
-        upstream.once('close', closeClient);
-        detach.set(upstream, () => upstream.off('close', closeClient));
-        established(upstream);
-      });
     });
   };
+
+  // ---- inspection of allowed tunnels ----------------------------------------------------------
+
+  const inspectable = (host: string, d: ProxyDecision): boolean => {
+    const i = deps.intercept;
+    if (!i?.shouldInspect || !i.upstream) return false;
+    try {
+      return i.shouldInspect(host.replace(/^\[|\]$/g, '').toLowerCase(), d.classification.category);
+    } catch {
+      return false;
+    }
+  };
+
+  /** Terminates TLS with the host's leaf certificate and serves the requests inside (HTTP/1.1, keep-alive). */
+  const inspect = (socket: net.Socket, bytes: Buffer, t: InspectedTunnel) => {
+    deps.intercept!.contextFor(t.host).then(
+      (secureContext) => {
+        if (socket.destroyed) return;
+        stats.inspected++;
+        const tlsSocket = new tls.TLSSocket(replayed(socket, bytes), { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+        tlsSocket.on('error', () => socket.destroy());
+        tlsSocket.once('close', () => socket.destroy());
+        const total = setTimeout(() => tlsSocket.destroy(), limits.tunnelTimeoutMs);
+        total.unref();
+        tlsSocket.once('close', () => clearTimeout(total));
+        inspectedTunnels.set(tlsSocket, t);
+        inspectServer.emit('connection', tlsSocket);
+      },
+      () => socket.end(TLS_ACCESS_DENIED),
+    );
+  };
+
+  const authorityOf = (t: InspectedTunnel) => `${t.host.includes(':') ? `[${t.host}]` : t.host}${t.port === 443 ? '' : `:${t.port}`}`;
+
+  const inspectedTunnels = new WeakMap<object, InspectedTunnel>();
+  const inspectServer = http.createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      const started = performance.now();
+      stats.requests++;
+      req.on('error', noop);
+      res.on('error', noop);
+      const t = inspectedTunnels.get(req.socket);
+      if (!t) {
+        res.destroy();
+        return;
+      }
+      const path = req.url ?? '';
+      let url: URL | null = null;
+      try {
+        url = path.startsWith('/') ? new URL(`https://${authorityOf(t)}${path}`) : null;
+      } catch {
+        url = null;
+      }
+      if (url === null) {
+        plain(res, 400, 'Bad request.\n');
+        return;
+      }
+      // The site is the one the tunnel was decided for; a different Host header (domain fronting) is not followed.
+      handle(req, res, url, url.href, t.identity, t.clientIp, started, t);
+    },
+  );
+  inspectServer.timeout = limits.idleTimeoutMs;
+  inspectServer.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const t = inspectedTunnels.get(socket);
+    if (!t || !(req.url ?? '').startsWith('/')) {
+      socket.destroy();
+      return;
+    }
+    upgrade(req, socket, head, `https://${authorityOf(t)}${req.url ?? '/'}`, t);
+  });
+  inspectServer.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    stats.clientErrors++;
+    if (err.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    endRaw(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'Bad request.\n');
+  });
 
   // ---- the server, its limits and client errors ----------------------------------------------
 
@@ -1028,8 +1381,6 @@ export const createProxy = (deps: ProxyDeps) => {
   return {
     server,
     stats: (): ProxyStats => ({ ...stats }),
-    /** How many warnings are currently clicked through (bounded by MAX_CONTINUES). */
-    continuedCount: () => continued.size,
     setListening(address: { host: string; port: number }) {
       listening = address;
     },
@@ -1040,6 +1391,7 @@ export const createProxy = (deps: ProxyDeps) => {
       });
       httpAgent.destroy();
       httpsAgent.destroy();
+      inspectAgent.destroy();
     },
   };
 };
