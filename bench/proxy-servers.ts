@@ -83,19 +83,35 @@ export const httpGet = (options: {
   });
 
 /** Polls `ready` until it holds, the process dies, or `timeoutMs` passes; returns the seconds it took. */
-const waitFor = async (proc: Tracked, ready: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> => {
+const logTail = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
+
+const waitFor = async (proc: Tracked, ready: () => Promise<boolean>, timeoutMs: number, what: string, logFile: string): Promise<number> => {
   const t0 = performance.now();
   while (performance.now() - t0 < timeoutMs) {
-    if (proc.done()) throw new Error(`${proc.name} exited before it ${what} (see its log)`);
+    if (proc.done()) throw new Error(`${proc.name} exited before it ${what}; the end of ${logFile}:\n${logTail(logFile)}`);
     if (await ready()) return (performance.now() - t0) / 1000;
     await sleep(100);
   }
   throw new Error(`${proc.name} did not ${what} within ${timeoutMs / 1000} s`);
 };
 
-const daemon = async (name: string, port: number, proc: Tracked, ready: () => Promise<boolean>, timeoutMs: number, what: string) => {
+const daemon = async (
+  name: string,
+  port: number,
+  proc: Tracked,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  logFile: string,
+) => {
   try {
-    const loadSeconds = await waitFor(proc, ready, timeoutMs, what);
+    const loadSeconds = await waitFor(proc, ready, timeoutMs, what, logFile);
     return { name, port, process: proc, loadSeconds, stop: () => stopProcess(proc) };
   } catch (e) {
     await stopProcess(proc);
@@ -156,6 +172,7 @@ export const startNginx = async (
     async () => (await httpGet({ host: 'localhost', originPort: options.port, timeoutMs: 500 }))?.status === 200,
     10_000,
     'served its page',
+    path.join(dir, `${options.label}-error.log`),
   );
 };
 
@@ -300,6 +317,7 @@ export const startSquid = async (
       200,
     180_000,
     'forwarded a request',
+    path.join(dir, `${label}-cache.log`),
   );
 };
 
@@ -347,5 +365,6 @@ export const startHaven = async (
       403,
     300_000,
     'refused a listed host',
+    options.logFile,
   );
 };

@@ -2,9 +2,11 @@
  * wrk (Debian's wrk 4.1) for the proxy benchmark: a Lua script, written into the work folder,
  * that sends absolute-form GETs through a forward proxy (wrk's URL is the proxy), cycling over a
  * file of host names, or origin-form GETs when it talks to nginx directly; and a run of it,
- * pinned with taskset, whose summary the script prints as one JSON line.
+ * pinned with taskset, whose summary the script prints as one JSON line. Also the runner of the
+ * CONNECT load (bench/proxy-connect-client.ts), which prints the same line.
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { runCaptured } from './dns-processes.ts';
 import { WRK } from './proxy-servers.ts';
 
@@ -131,7 +133,10 @@ export const runWrk = async (run: WrkRun): Promise<WrkSummary> => {
   if (r.timedOut) throw new Error(`wrk did not finish within ${limit} s`);
   const line = r.stdout.split('\n').find((l) => l.startsWith('BENCH '));
   if (r.code !== 0 || !line) throw new Error(`wrk failed (exit ${r.code}): ${(r.stderr + r.stdout).trim().slice(-800)}`);
-  const raw = JSON.parse(line.slice('BENCH '.length)) as Raw;
+  return summarise(JSON.parse(line.slice('BENCH '.length)) as Raw);
+};
+
+const summarise = (raw: Raw): WrkSummary => {
   const seconds = raw.durationUs / 1e6;
   return {
     requests: raw.requests,
@@ -146,4 +151,46 @@ export const runWrk = async (run: WrkRun): Promise<WrkSummary> => {
     statusErrors: raw.statusErrors,
     socketErrors: raw.connectErrors + raw.readErrors + raw.writeErrors + raw.timeouts,
   };
+};
+
+export type ConnectMode = 'kept' | 'new' | 'direct';
+
+/** The CONNECT load (bench/proxy-connect-client.ts) in a pinned child process. */
+export const runConnectLoad = async (run: {
+  cpu: string | null;
+  port: number;
+  mode: ConnectMode;
+  targets: string;
+  originPort: number;
+  path: string;
+  seconds: number;
+  connections: number;
+}): Promise<WrkSummary> => {
+  const client = path.join(import.meta.dirname, 'proxy-connect-client.ts');
+  const args = [
+    '--import',
+    'tsx',
+    client,
+    '--port',
+    String(run.port),
+    '--origin-port',
+    String(run.originPort),
+    '--hosts',
+    run.targets,
+    '--connections',
+    String(run.connections),
+    '--seconds',
+    String(run.seconds),
+    '--mode',
+    run.mode,
+    '--path',
+    run.path,
+  ];
+  const [command, fullArgs] = run.cpu === null ? [process.execPath, args] : ['taskset', ['-c', run.cpu, process.execPath, ...args]];
+  const limit = run.seconds + 30;
+  const r = await runCaptured('connect-client', command, fullArgs, { timeoutMs: limit * 1000 });
+  if (r.timedOut) throw new Error(`the CONNECT client did not finish within ${limit} s`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('BENCH '));
+  if (r.code !== 0 || !line) throw new Error(`the CONNECT client failed (exit ${r.code}): ${(r.stderr + r.stdout).trim().slice(-800)}`);
+  return summarise(JSON.parse(line.slice('BENCH '.length)) as Raw);
 };

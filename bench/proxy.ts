@@ -22,9 +22,13 @@
  *  5. Placement as in the baselines: each proxy (and the direct nginx) pinned to CPU 1, wrk
  *     (-t2 -c50) and the origin on CPU 0. Workloads: allowed (every request to an allowed host),
  *     mix (90 % allowed, 10 % blocked hosts, the main figure) and blocked. All servers load first;
- *     each case is warmed once, then N rounds (3; 1 with --quick) of S-second runs (5; 3 with
+ *     each case is warmed once, then N rounds (3; 1 with --quick) of S-second runs (4; 2 with
  *     --quick), every case once per round in turning order so outside load spreads over all; the
  *     median run counts. p50/p99 are wrk's, at that full load.
+ *  6. CONNECT, with a small Node client on the load core (wrk cannot open tunnels): `tunnels` =
+ *     one tunnel per connection, kept, with keep-alive GETs inside (the byte pipe), against the
+ *     same client straight to the direct nginx; `newTunnels` = a new tunnel for every request
+ *     (the CONNECT decision and set-up). Haven and plain squid, allowed hosts only.
  *
  * RSS is VmRSS of the whole process tree (squid's helpers, nginx's worker) 2 s after the first
  * correct answer and again after the runs. The server's CPU time (the tree) gives
@@ -42,6 +46,7 @@
  *
  * Needs Debian's nginx-light, squid, wrk (and squidguard), and root or user namespaces for `unshare`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,7 +75,7 @@ import {
   writeSite,
   type Daemon,
 } from './proxy-servers.ts';
-import { runWrk, writeWrkScript, type WrkSummary } from './proxy-wrk.ts';
+import { runConnectLoad, runWrk, writeWrkScript, type WrkSummary } from './proxy-wrk.ts';
 
 const { values } = parseArgs({
   options: {
@@ -95,7 +100,7 @@ const intArg = (name: string, raw: string, min: number, max: number): number => 
 
 const quick = values.quick;
 const DOMAINS = intArg('domains', values.domains ?? (quick ? '100000' : '1000000'), 1000, 5_000_000);
-const SECONDS = intArg('seconds', values.seconds ?? (quick ? '3' : '5'), 1, 60);
+const SECONDS = intArg('seconds', values.seconds ?? (quick ? '2' : '4'), 1, 60);
 const RUNS = intArg('runs', values.runs ?? (quick ? '1' : '3'), 1, 5);
 const CONNECTIONS = intArg('connections', values.connections, 1, 2000);
 const THREADS = 2;
@@ -119,7 +124,9 @@ const log = (line: string) => console.log(line);
 const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 type ServerKey = 'nginxDirect' | 'haven' | 'squid' | 'squidDstdomain' | 'squidGuard';
-type Workload = 'allowed' | 'mix' | 'blocked';
+/** allowed, mix, blocked: wrk through the proxy; tunnels, newTunnels: the CONNECT client (bench/proxy-connect-client.ts). */
+type Workload = 'allowed' | 'mix' | 'blocked' | 'tunnels' | 'newTunnels';
+const WORKLOADS: readonly Workload[] = ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'];
 
 interface Contender {
   key: ServerKey;
@@ -140,6 +147,17 @@ interface Case {
   /** Requests wrk counted, warm-up included (for the event check). */
   requests: number;
 }
+
+/** The commit measured, and whether the working tree differed from it (others work in the same checkout). */
+const gitState = (): string | null => {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} with uncommitted changes in src/` : head;
+  } catch {
+    return null;
+  }
+};
 
 const main = async () => {
   const t0 = performance.now();
@@ -209,6 +227,8 @@ const main = async () => {
       allowed: path.join(work, 'targets-allowed.txt'),
       mix: path.join(work, 'targets-mix.txt'),
       blocked: path.join(work, 'targets-blocked.txt'),
+      tunnels: path.join(work, 'targets-allowed.txt'),
+      newTunnels: path.join(work, 'targets-allowed.txt'),
     };
     writeFileSync(targets.allowed, allowed.join('\n') + '\n');
     writeFileSync(targets.blocked, blocked.join('\n') + '\n');
@@ -276,6 +296,8 @@ const main = async () => {
       label,
       blockedProbe,
       originPort,
+      // CONNECT may reach the origin's port only (443 alone by default, as squid's SSL_ports).
+      extraEnv: { HAVEN_PROXY_CONNECT_PORTS: String(originPort) },
       ...(nodeFlags && { nodeFlags }),
     });
 
@@ -296,7 +318,8 @@ const main = async () => {
         threads: THREADS,
         connections: CONNECTIONS,
       };
-      await runWrk({ ...base, seconds: WARM_SECONDS });
+      // Long enough for an upstream connection to every test host and the JIT to settle.
+      await runWrk({ ...base, seconds: WARM_SECONDS * 3 });
       const fromUs = Number(process.hrtime.bigint() / 1000n);
       const cpu0 = treeCpuSeconds(haven.process.pid);
       const run = await runWrk({ ...base, seconds: SECONDS });
@@ -385,28 +408,39 @@ const main = async () => {
     await add('haven', 'haven', async () => startHaven(havenDir, await havenOptions('haven')), true);
 
     const workloadsOf: Record<ServerKey, Workload[]> = {
-      nginxDirect: ['allowed'],
-      squid: ['allowed'],
+      nginxDirect: ['allowed', 'tunnels'],
+      squid: ['allowed', 'tunnels', 'newTunnels'],
       squidDstdomain: ['allowed', 'mix', 'blocked'],
       squidGuard: ['allowed', 'mix', 'blocked'],
-      haven: ['allowed', 'mix', 'blocked'],
+      haven: ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'],
     };
     const cases: Case[] = contenders.flatMap((c) =>
       workloadsOf[c.key].map((workload) => ({ contender: c, workload, runs: [], cpuSeconds: 0, wallSeconds: 0, busy: [], requests: 0 })),
     );
     const wrkFor = (c: Case, seconds: number) =>
-      runWrk({
-        script,
-        cpu: LOAD_CPU,
-        port: c.contender.daemon.port,
-        direct: c.contender.key === 'nginxDirect',
-        targets: targets[c.workload],
-        originPort,
-        path: PAGE_PATH,
-        seconds,
-        threads: THREADS,
-        connections: CONNECTIONS,
-      });
+      c.workload === 'tunnels' || c.workload === 'newTunnels'
+        ? runConnectLoad({
+            cpu: LOAD_CPU,
+            port: c.contender.daemon.port,
+            mode: c.contender.key === 'nginxDirect' ? 'direct' : c.workload === 'tunnels' ? 'kept' : 'new',
+            targets: targets[c.workload],
+            originPort,
+            path: PAGE_PATH,
+            seconds,
+            connections: CONNECTIONS,
+          })
+        : runWrk({
+            script,
+            cpu: LOAD_CPU,
+            port: c.contender.daemon.port,
+            direct: c.contender.key === 'nginxDirect',
+            targets: targets[c.workload],
+            originPort,
+            path: PAGE_PATH,
+            seconds,
+            threads: THREADS,
+            connections: CONNECTIONS,
+          });
 
     t = performance.now();
     for (const c of cases) c.requests += (await wrkFor(c, WARM_SECONDS)).requests;
@@ -435,17 +469,20 @@ const main = async () => {
 
     // Every request Haven answered should be an event in its database (the sink flushes on stop).
     const havenC = contenders.find((c) => c.key === 'haven');
-    let havenEvents: { logged: number; wrkCounted: number } | null = null;
+    let havenEvents: { logged: number; requestsCounted: number; tunnelRequestsCounted: number } | null = null;
     for (const c of [...contenders]) await stopOne(c.daemon);
     if (havenC) {
       try {
         const db = new Database(path.join(havenDir, 'haven.db'), { readonly: true });
         const row = db.prepare('SELECT count(*) AS n FROM filter_event').get() as { n: number };
         db.close();
-        const wrkCounted = cases.filter((c) => c.contender === havenC).reduce((s, c) => s + c.requests, 0);
-        havenEvents = { logged: row.n, wrkCounted };
+        // One event per request, and one per tunnel (not per request inside a kept tunnel).
+        const mine = cases.filter((c) => c.contender === havenC);
+        const requestsCounted = mine.filter((c) => c.workload !== 'tunnels').reduce((s, c) => s + c.requests, 0);
+        const tunnelRequestsCounted = mine.filter((c) => c.workload === 'tunnels').reduce((s, c) => s + c.requests, 0);
+        havenEvents = { logged: row.n, requestsCounted, tunnelRequestsCounted };
         log(
-          `  haven logged ${row.n.toLocaleString('en-GB')} events; wrk counted ${wrkCounted.toLocaleString('en-GB')} responses (+ probes and requests in flight when a run ended)`,
+          `  haven logged ${row.n.toLocaleString('en-GB')} events for ${requestsCounted.toLocaleString('en-GB')} requests and new tunnels the clients counted (+ probes, kept tunnels and requests in flight when a run ended)`,
         );
       } catch (e) {
         log(`  could not count Haven's events: ${e instanceof Error ? e.message : String(e)}`);
@@ -500,9 +537,11 @@ const main = async () => {
     };
     const ratiosTo = (b: ServerKey, perCpu = false) => {
       const r: Partial<Record<Workload, number | null>> = {};
-      for (const w of ['allowed', 'mix', 'blocked'] as const) {
-        // nginx direct and plain squid have one workload (every request served): compare each of Haven's with it.
-        const bw = b === 'nginxDirect' || b === 'squid' ? 'allowed' : w;
+      for (const w of WORKLOADS) {
+        const tunnel = w === 'tunnels' || w === 'newTunnels';
+        // nginx direct and plain squid serve every request: each of Haven's wrk workloads is compared with their
+        // one; a tunnel workload with nginx's straight (no-CONNECT) run of the same client, or squid's same workload.
+        const bw = b === 'nginxDirect' ? (tunnel ? 'tunnels' : 'allowed') : b === 'squid' && !tunnel ? 'allowed' : w;
         const v = ratio('haven', b, w, bw, perCpu);
         if (v !== null) r[w] = v;
       }
@@ -577,6 +616,7 @@ const main = async () => {
         squidGuardCompileSeconds: round(squidGuardCompileSeconds ?? Number.NaN, 1),
         havenEvents,
         loadAverage: { start: loadAverageAtStart, end: loadavg().map((v) => round(v, 2)) },
+        havenCommit: gitState(),
         notes,
         totalSeconds: round((performance.now() - t0) / 1000, 1),
       }),
