@@ -38,6 +38,7 @@ export interface Analyser {
 
 /** Endings a word of a term may carry ("kills", "raped", "killin"; "cutting" doubles its t, so it is listed itself). */
 const SUFFIXES = new Set(['s', 'es', 'ed', 'd', 'ing', 'ings', 'in', 'er', 'ers']);
+const MAX_SUFFIX = 4;
 /** Terms shorter than this (squashed) are never searched for inside joined words. */
 const MIN_SUBSTRING = 6;
 /** Tokens a phrase may span (a spaced-out "h o w t o k i l l m y s e l f" is 17). */
@@ -69,13 +70,79 @@ interface ContextEntry {
   studyMask: number;
   exception: boolean;
   readonly substringOk: boolean;
+  /** Words in the phrase: an exception must not be spelt across more tokens ("the rapist" is not "therapist"). */
+  words: number;
 }
 
 type Entry = TermEntry | ContextEntry;
 
-interface TrieNode {
-  next: Map<number, TrieNode> | null;
-  out: Entry[] | null;
+/**
+ * A character trie in typed arrays: node 0 is the root, and finding a child is one probe (or a
+ * few) into an open-addressed table keyed by (node, char code). Built once; read on the hot path.
+ */
+class CharTrie {
+  private parents = new Int32Array(1 << 12).fill(-1);
+  private chars = new Int32Array(1 << 12);
+  private kids = new Int32Array(1 << 12);
+  private used = 0;
+  /** Entries ending at each node. */
+  readonly out: (Entry[] | null)[] = [null];
+  /** Whether each node has children (a walk can go on). */
+  readonly branches: boolean[] = [false];
+
+  private slot(node: number, c: number): number {
+    const parents = this.parents;
+    const chars = this.chars;
+    const mask = parents.length - 1;
+    // Mix both halves well: sequential node ids and nearby char codes must not cluster.
+    let h = Math.imul(node ^ Math.imul(c, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    let i = h & mask;
+    for (let p = parents[i]!; p !== -1 && (p !== node || chars[i] !== c); p = parents[i]!) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** The child of `node` by char code `c`, or -1. */
+  child(node: number, c: number): number {
+    const i = this.slot(node, c);
+    return this.parents[i] === -1 ? -1 : this.kids[i]!;
+  }
+
+  private grow(): void {
+    const { parents, chars, kids } = this;
+    this.parents = new Int32Array(parents.length * 2).fill(-1);
+    this.chars = new Int32Array(parents.length * 2);
+    this.kids = new Int32Array(parents.length * 2);
+    for (let i = 0; i < parents.length; i++) {
+      if (parents[i] === -1) continue;
+      const j = this.slot(parents[i]!, chars[i]!);
+      this.parents[j] = parents[i]!;
+      this.chars[j] = chars[i]!;
+      this.kids[j] = kids[i]!;
+    }
+  }
+
+  insert(key: string, entry: Entry): void {
+    let node = 0;
+    for (let k = 0; k < key.length; k++) {
+      const c = key.charCodeAt(k);
+      let next = this.child(node, c);
+      if (next === -1) {
+        if ((this.used + 1) * 2 > this.parents.length) this.grow();
+        next = this.out.length;
+        this.out.push(null);
+        this.branches.push(false);
+        this.branches[node] = true;
+        const i = this.slot(node, c);
+        this.parents[i] = node;
+        this.chars[i] = c;
+        this.kids[i] = next;
+        this.used++;
+      }
+      node = next;
+    }
+    (this.out[node] ??= []).push(entry);
+  }
 }
 
 interface Hit {
@@ -88,38 +155,58 @@ interface Hit {
 
 const squash = (phrase: string): string => foldText(phrase).replace(/[^\p{L}\p{N}]+/gu, '');
 
-const deletions = (word: string): string[] => {
-  const out: string[] = [];
-  for (let i = 0; i < word.length; i++) out.push(word.slice(0, i) + word.slice(i + 1));
-  return out;
+/** Letters present, as bits: two words one edit apart differ by at most one letter each way. */
+const letterMask = (word: string): number => {
+  let mask = 0;
+  for (let i = 0; i < word.length; i++) mask |= 1 << (word.charCodeAt(i) & 31);
+  return mask;
 };
 
+const bitCount = (n: number): number => {
+  let count = 0;
+  for (let v = n; v !== 0; v &= v - 1) count++;
+  return count;
+};
+
+/** Damerau–Levenshtein distance ≤ 1 (one insertion, deletion, substitution or swap of neighbours). */
+export const withinOneEdit = (a: string, b: string): boolean => {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (la === lb) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
+    return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swap
+  }
+  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+};
+
+interface FuzzyTerm {
+  readonly key: string;
+  readonly mask: number;
+  readonly entry: TermEntry;
+}
+
 export const createAnalyser = (set: LexiconSet): Analyser => {
-  const root: TrieNode = { next: null, out: null };
-  const insert = (key: string, entry: Entry) => {
-    let node = root;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      node.next ??= new Map();
-      let child = node.next.get(c);
-      if (!child) {
-        child = { next: null, out: null };
-        node.next.set(c, child);
-      }
-      node = child;
-    }
-    (node.out ??= []).push(entry);
-  };
+  const trie = new CharTrie();
+  const insert = (key: string, entry: Entry) => trie.insert(key, entry);
+  const { out, branches } = trie;
 
   const contexts = new Map<string, ContextEntry>();
   const context = (phrase: string): ContextEntry => {
     const key = squash(phrase);
+    const words = foldText(phrase)
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter(Boolean).length;
     let entry = contexts.get(key);
     if (!entry) {
-      entry = { kind: 1, id: contexts.size, helpMask: 0, studyMask: 0, exception: false, substringOk: key.length >= 5 };
+      entry = { kind: 1, id: contexts.size, helpMask: 0, studyMask: 0, exception: false, substringOk: key.length >= 5, words };
       contexts.set(key, entry);
       if (key) insert(key, entry);
     }
+    entry.words = Math.max(entry.words, words);
     return entry;
   };
   const ALL = (1 << RISK_CATEGORIES.length) - 1;
@@ -127,7 +214,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
   for (const p of set.common.study) context(p).studyMask = ALL;
   for (const p of set.common.exceptions) context(p).exception = true;
 
-  const fuzzy = new Map<string, TermEntry[]>();
+  const fuzzy: FuzzyTerm[] = [];
   const termCounts = Object.fromEntries(RISK_CATEGORIES.map((c) => [c, 0])) as Record<RiskCategory, number>;
   let termId = 0;
   for (const lexicon of set.lexicons) {
@@ -157,7 +244,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
       };
       insert(key, entry);
       termCounts[lexicon.category]++;
-      if (t.fuzzy) for (const k of [key, ...deletions(key)]) (fuzzy.get(k) ?? fuzzy.set(k, []).get(k)!).push(entry);
+      if (t.fuzzy) fuzzy.push({ key, mask: letterMask(key), entry });
     }
   }
   const rewrites = new Map(Object.entries(set.common.rewrites).map(([from, to]) => [foldText(from), squash(to)]));
@@ -172,23 +259,26 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
   };
 
   /** From `node`, through the forms of tokens[t], and on into the next tokens while the trie goes on. */
-  const walk = (tokens: readonly Token[], node: TrieNode, start: number, t: number, hits: Hit[]) => {
-    const token = tokens[t]!;
-    for (const form of token.forms) {
-      let n: TrieNode | undefined = node;
+  const walk = (tokens: readonly Token[], node: number, start: number, t: number, hits: Hit[]) => {
+    const forms = tokens[t]!.forms;
+    const goOn = t + 1 < tokens.length && t - start < MAX_SPAN;
+    for (let f = 0; f < forms.length; f++) {
+      const form = forms[f]!;
+      let n = node;
       const last = form.length - 1;
-      for (let j = 0; j <= last; j++) {
-        n = n.next?.get(form.charCodeAt(j));
-        if (!n) break;
-        if (j < last && SUFFIXES.has(form.slice(j + 1))) {
+      for (let j = 0; j <= last && n !== -1; j++) {
+        n = trie.child(n, form.charCodeAt(j));
+        if (n !== -1 && j < last && last - j <= MAX_SUFFIX && (out[n] !== null || branches[n]) && SUFFIXES.has(form.slice(j + 1))) {
           // "kills", "killin myself": the stem ends a term, or goes on into the next token.
-          if (n.out) emit(hits, n.out, start, t, false, true);
-          if (n.next && t + 1 < tokens.length && t - start < MAX_SPAN) walk(tokens, n, start, t + 1, hits);
+          const o = out[n];
+          if (o) emit(hits, o, start, t, false, true);
+          if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
         }
       }
-      if (!n) continue;
-      if (n.out) emit(hits, n.out, start, t, false, false);
-      if (n.next && t + 1 < tokens.length && t - start < MAX_SPAN) walk(tokens, n, start, t + 1, hits);
+      if (n === -1) continue;
+      const o = out[n];
+      if (o) emit(hits, o, start, t, false, false);
+      if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
     }
   };
 
@@ -196,11 +286,12 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
   const walkInside = (token: Token, t: number, hits: Hit[]) => {
     for (const form of token.forms) {
       for (let k = 0; k < form.length - 3; k++) {
-        let n: TrieNode | undefined = root;
+        let n = 0;
         for (let j = k; j < form.length; j++) {
-          n = n.next?.get(form.charCodeAt(j));
-          if (!n) break;
-          if (n.out && (k > 0 || j < form.length - 1)) emit(hits, n.out, t, t, true, false);
+          n = trie.child(n, form.charCodeAt(j));
+          if (n === -1) break;
+          const o = out[n];
+          if (o && (k > 0 || j < form.length - 1)) emit(hits, o, t, t, true, false);
         }
       }
     }
@@ -212,18 +303,18 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
     const hits: Hit[] = [];
     for (let t = 0; t < tokens.length; t++) {
       const before = hits.length;
-      walk(tokens, root, t, t, hits);
+      walk(tokens, 0, t, t, hits);
       const token = tokens[t]!;
       if (token.compound) walkInside(token, t, hits);
-      if (fuzzy.size > 0 && hits.length === before) {
+      if (fuzzy.length > 0 && hits.length === before) {
+        // One edit from a long, distinctive term ("sucide"); the letter masks skip nearly every word cheaply.
         const form = token.forms[0]!;
-        if (form.length >= 6 && form.length <= 24) {
-          const near =
-            fuzzy.get(form) ??
-            deletions(form)
-              .map((d) => fuzzy.get(d))
-              .find((e) => e !== undefined);
-          if (near) for (const entry of near) hits.push({ entry, start: t, end: t, inside: false });
+        if (form.length >= 5 && form.length <= 24) {
+          const mask = letterMask(form);
+          for (const f of fuzzy) {
+            if (bitCount(mask & ~f.mask) > 1 || bitCount(f.mask & ~mask) > 1) continue;
+            if (withinOneEdit(form, f.key)) hits.push({ entry: f.entry, start: t, end: t, inside: false });
+          }
         }
       }
     }
@@ -239,7 +330,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
       seen.add(h.entry.id);
       helpMask |= h.entry.helpMask;
       studyMask |= h.entry.studyMask;
-      if (h.entry.exception) exceptions.push(h);
+      if (h.entry.exception && (h.inside || h.end - h.start < h.entry.words)) exceptions.push(h);
     }
     const any = (ids: readonly number[]) => ids.some((id) => seen.has(id));
     const best = new Map<number, AnalysisMatch & { rank: number }>();
@@ -247,8 +338,8 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
       const e = h.entry;
       if (e.kind !== 0) continue;
       // Inside an exception ("sex education", "therapist"): not this term.
-      if (exceptions.some((x) => x.start <= h.start && h.end <= x.end && x !== h && (!h.inside ? !x.inside : x.start === h.start)))
-        continue;
+      // A joined word's hits give way to any exception in that word; whole words only to whole-word exceptions.
+      if (exceptions.some((x) => x.start <= h.start && h.end <= x.end && (h.inside || !x.inside))) continue;
       if (e.unless && any(e.unless)) continue;
       if (e.onlyWith && !any(e.onlyWith)) continue;
       let severity: number = e.escalateWith && any(e.escalateWith) ? Math.max(e.severity, e.escalateTo) : e.severity;

@@ -196,7 +196,6 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isAsciiLetter = (c: number) => c >= 97 && c <= 122;
 const LETTER = /\p{L}/u;
 const TRAILING_NUMBER = /^[a-z]+[0-9]+$/;
-const isWordChar = (ch: string, c: number) => isAsciiLetter(c) || isDigit(c) || (c > 127 && LETTER.test(ch));
 
 const collapseRuns = (s: string, keep: number): string => {
   let out = '';
@@ -236,9 +235,10 @@ const formsOf = (raw: string, rewrites: ReadonlyMap<string, string> | undefined)
   if (rewritten !== undefined) pushForm(forms, rewritten);
   // Numbers stay numbers ("2024", "999") but keep a leet reading when short: a lone digit may be a
   // spaced-out letter ("5 u 1 c 1 d 3"), two may be a word ("h0w 70 k1ll").
-  const shortNumber = letters === 0 && raw.length <= 3;
+  const symbolsOnly = letters === 0 && !/[0-9]/.test(raw);
+  const shortNumber = letters === 0 && !symbolsOnly && raw.length <= 3;
   if (shortNumber) pushForm(forms, raw);
-  if (leet > 0 && (letters > 0 || shortNumber)) {
+  if (leet > 0 && (letters > 0 || shortNumber || symbolsOnly)) {
     // "year7", "gcse2024": a word and a number, read as typed first; "k1ll", "$uicide": leet first.
     const numberAfterWord = TRAILING_NUMBER.test(raw);
     if (numberAfterWord) pushForm(forms, bare);
@@ -274,34 +274,42 @@ const formsOf = (raw: string, rewrites: ReadonlyMap<string, string> | undefined)
  */
 const tokenise = (text: string, options: NormaliseOptions, fromUrl: boolean): Token[] => {
   const tokens: Token[] = [];
-  let current = '';
+  let start = -1;
+  let apostrophe = false;
+  let symbols = false;
+  let wordChars = false;
   let hashtag = false;
-  const flush = () => {
-    if (!current) return;
-    // Leet symbols at the edges are punctuation ("help!"), unless the word is only symbols and letters.
-    let raw = current.length > MAX_TOKEN_LENGTH ? current.slice(0, MAX_TOKEN_LENGTH) : current;
+  const flush = (end: number) => {
+    if (start < 0) return;
+    let raw = text.slice(start, end);
+    if (apostrophe) raw = raw.replace(/['\u2019]/g, '');
+    if (raw.length > MAX_TOKEN_LENGTH) raw = raw.slice(0, MAX_TOKEN_LENGTH);
+    start = -1;
+    apostrophe = false;
     // A lone "@" or "$" is a letter ("how to m@ke @ bomb"); other symbols alone are punctuation.
-    if (!/[a-z0-9\p{L}]/u.test(raw) && raw !== '@' && raw !== '$') {
-      current = '';
-      return;
-    }
-    raw = raw.replace(/^[!|+]+|[!|+]+$/g, '') || raw;
-    tokens.push({ forms: formsOf(raw, options.rewrites), compound: fromUrl || hashtag || raw.length >= 10 });
-    current = '';
+    const keep = wordChars || raw === '@' || raw === '$';
+    if (keep && symbols) raw = raw.replace(/^[!|+]+|[!|+]+$/g, '') || raw; // "help!": the ! is punctuation
+    symbols = false;
+    wordChars = false;
+    if (keep) tokens.push({ forms: formsOf(raw, options.rewrites), compound: fromUrl || hashtag || raw.length >= 10 });
     hashtag = false;
   };
   for (let i = 0; i < text.length && tokens.length < MAX_TOKENS; i++) {
-    const ch = text[i]!;
     const c = text.charCodeAt(i);
-    if (isWordChar(ch, c) || isLeetSymbol(c)) current += ch;
-    else if (c === 39 || c === 0x2019) {
-      // apostrophe inside a word: dropped, the word goes on
+    if (isAsciiLetter(c) || isDigit(c) || (c > 127 && c !== 0x2019 && LETTER.test(text.charAt(i)))) {
+      if (start < 0) start = i;
+      wordChars = true;
+    } else if (isLeetSymbol(c)) {
+      if (start < 0) start = i;
+      symbols = true;
+    } else if ((c === 39 || c === 0x2019) && start >= 0) {
+      apostrophe = true; // inside a word: dropped, the word goes on ("assassin's" → "assassins")
     } else {
-      flush();
+      flush(i);
       if (c === 35 /* # */) hashtag = true;
     }
   }
-  flush();
+  flush(text.length);
   return tokens;
 };
 
