@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpuSeconds } from './dns-processes.ts';
 
 const childrenOf = (pid: number): number[] => {
   try {
@@ -15,13 +14,25 @@ const childrenOf = (pid: number): number[] => {
   }
 };
 
+/** User + system CPU seconds of one process (all its threads), not its children. */
+const ownCpuSeconds = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is the state (field 3); utime and stime are fields 14 and 15, in clock ticks (100 a second).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+
 /** User + system CPU seconds of a process and its live descendants (each with all its threads). */
 export const treeCpuSeconds = (pid: number): number => {
   let total = 0;
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    total += cpuSeconds(p);
+    total += ownCpuSeconds(p);
     stack.push(...childrenOf(p));
   }
   return total;
