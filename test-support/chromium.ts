@@ -22,7 +22,8 @@ export const chromiumSkip = (): string | false => {
   return "Chromium not found: install Debian's chromium or set HAVEN_CHROMIUM to run browser tests";
 };
 
-export const launchChromium = (): Promise<Browser> =>
+/** `extraArgs` are added to the usual ones (a proxy, certificate trust, host rules). */
+export const launchChromium = (extraArgs: readonly string[] = []): Promise<Browser> =>
   chromium.launch({
     executablePath: chromiumPath()!,
     headless: true,
@@ -35,6 +36,7 @@ export const launchChromium = (): Promise<Browser> =>
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   });
 

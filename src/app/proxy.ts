@@ -8,7 +8,9 @@
  * its own spool folder (HAVEN_DATA_DIR/events-spool-proxy) so two processes never replay one file.
  */
 import { createHash } from 'node:crypto';
+import dns, { type LookupOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { createLdapAuthenticator, type LdapAuthenticator } from '../adapters/ldap/index.ts';
 import {
@@ -51,6 +53,21 @@ export interface ProxyStackOptions {
   /** Name resolution for the proxy's upstreams (tests send stand-in sites to loopback). */
   lookup?: ProxyDeps['lookup'];
 }
+
+/** HAVEN_PROXY_RESOLVE: listed names get their address without asking DNS; the rest go to the system resolver. */
+export const staticLookup = (names: Readonly<Record<string, string>>): ProxyDeps['lookup'] => {
+  if (Object.keys(names).length === 0) return undefined;
+  return ((hostname: string, opts: LookupOptions, cb: (...a: unknown[]) => void) => {
+    const address = names[hostname.toLowerCase().replace(/\.$/, '')];
+    if (address === undefined) {
+      dns.lookup(hostname, opts, cb as never);
+      return;
+    }
+    const family = isIP(address);
+    if (opts.all) cb(null, [{ address, family }]);
+    else cb(null, address, family);
+  }) as ProxyDeps['lookup'];
+};
 
 /** The interception the configuration asks for; a missing CA says how to make one. */
 export const loadProxyInterception = async (config: HavenConfig): Promise<Interception> => {
@@ -260,6 +277,7 @@ export const createProxyStack = async (haven: Haven, options: ProxyStackOptions 
         // Haven's own link (/continue?t=…): the choice is recorded and shared with the DNS filter.
         continueUrl: null,
       }));
+  const lookup = options.lookup ?? staticLookup(config.proxyResolve);
   let lastEmptyRefresh = 0;
   const deps: ProxyDeps = {
     identify: (hint) => {
@@ -279,7 +297,7 @@ export const createProxyStack = async (haven: Haven, options: ProxyStackOptions 
     search,
     ...(intercept && { intercept }),
     ...(auth && { auth }),
-    ...(options.lookup && { lookup: options.lookup }),
+    ...(lookup && { lookup }),
     pac: { proxy: config.proxyPacAddress, bypassDomains: config.proxyBypassDomains },
     connectPorts: config.proxyConnectPorts,
     limits: {
