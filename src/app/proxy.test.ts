@@ -79,6 +79,44 @@ describe('proxy stack', () => {
     assert.ok(rows.every((r) => r.schoolId !== null && r.clientIp === '127.0.0.1'));
   });
 
+  it('lets a person through a warning once Haven has recorded their choice to go on (shared with DNS)', async () => {
+    const identity = haven.services.identity.identify({ ip: '10.9.8.7' })!;
+    const wentOn = stack.deps.warnContinued!;
+    assert.equal(wentOn(identity, '10.9.8.7', 'games.example'), false);
+    const now = Date.now();
+    await haven.services.deps.store.warnContinues.append({
+      schoolId: identity.schoolId,
+      host: 'games.example',
+      category: 'games',
+      personId: null,
+      clientIp: '10.9.8.7',
+      at: new Date(now).toISOString(),
+      until: new Date(now + 3_600_000).toISOString(),
+    });
+    await haven.services.warnContinues.poll();
+    assert.equal(wentOn(identity, '10.9.8.7', 'www.games.example'), true);
+    assert.equal(wentOn(identity, '10.9.8.8', 'games.example'), false, 'a guest’s choice is for their address');
+  });
+
+  it('renders Haven’s block and warn pages (the school’s, with their buttons), not the plain default', () => {
+    const identity = haven.services.identity.identify({ ip: '10.9.8.7' })!;
+    const page = (action: 'block' | 'warn') =>
+      stack.deps.blockPage!({
+        host: 'bet.example',
+        url: 'http://bet.example/<script>',
+        category: 'gambling',
+        action,
+        identity,
+        reason: 'r',
+        illegal: false,
+        clientIp: '10.9.8.7',
+        continueUrl: null,
+      }).body;
+    assert.match(page('warn'), /\/continue\?t=/, 'the warning goes on through Haven’s recorded /continue');
+    assert.match(page('block'), /\/unblock\?kind=unblock/);
+    assert.doesNotMatch(page('block'), /<script>/);
+  });
+
   it('serves a PAC file with the bypass domains', async () => {
     const pac = await (await fetch(`http://127.0.0.1:${port}/proxy.pac`)).text();
     assert.match(pac, /intranet\.school\.test/);
