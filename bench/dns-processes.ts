@@ -147,6 +147,26 @@ export const runCaptured = async (
   }
 };
 
+const childrenOf = (p: number): number[] => {
+  try {
+    return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+
+/** `pid` and every live descendant (DNS workers are children of the primary). */
+const processTree = (pid: number): number[] => {
+  const all: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    all.push(p);
+    stack.push(...childrenOf(p));
+  }
+  return all;
+};
+
 /** VmRSS of a process and its descendants, in KiB (0 when it is gone). */
 export const treeRssKiB = (pid: number): number => {
   const rss = (p: number) => {
@@ -157,33 +177,22 @@ export const treeRssKiB = (pid: number): number => {
       return 0;
     }
   };
-  const children = (p: number): number[] => {
-    try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  let total = 0;
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    total += rss(p);
-    stack.push(...children(p));
-  }
-  return total;
+  return processTree(pid).reduce((sum, p) => sum + rss(p), 0);
 };
 
-/** CPU time (user + system) of a process so far, in seconds. */
+/** CPU time (user + system) so far of a process and its live descendants, in seconds. */
 export const cpuSeconds = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+  const one = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return 0;
+    }
+  };
+  return processTree(pid).reduce((sum, p) => sum + one(p), 0);
 };
 
 const RCODES: Readonly<Record<number, string>> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };

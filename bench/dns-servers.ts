@@ -229,6 +229,8 @@ export const startHaven = (
     label?: string;
     /** Flags for node itself (--cpu-prof is not allowed in NODE_OPTIONS). */
     nodeFlags?: string[];
+    /** HAVEN_DNS_WORKERS: processes sharing the port (default 1). */
+    workers?: number;
     ready?: (a: ProbeAnswer) => boolean;
   },
 ): Promise<Server> => {
@@ -239,6 +241,7 @@ export const startHaven = (
     HAVEN_DNS_UPSTREAM: `127.0.0.1:${options.upstreamPort}`,
     // Every query comes from 127.0.0.1: a limit far above the load keeps the limiter in the path without throttling.
     HAVEN_DNS_RATE_LIMIT: '1000000',
+    HAVEN_DNS_WORKERS: String(options.workers ?? 1),
   });
   const [command, args] = pinned(options.cpus, process.execPath, [...(options.nodeFlags ?? []), HAVEN_BIN, 'serve', '--role', 'dns']);
   const proc = startProcess(label, command, args, { env, logFile: options.logFile, cwd: REPO });

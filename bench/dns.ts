@@ -19,7 +19,8 @@
  *  4. dnsmasq (`local=/domain/`, 20k cache) and unbound (`local-zone: "domain." always_nxdomain`,
  *     one thread), configured as in the baselines but forwarding to the same upstream.
  *  5. Placement as in the baselines: each server pinned to CPU 1, dnsperf and the upstream on CPU 0.
- *     A second Haven process (a copy of the same data folder) runs unpinned: the both-cores figure.
+ *     A second Haven (a copy of the same data folder) runs unpinned with two DNS workers sharing its port
+ *     (HAVEN_DNS_WORKERS=2): the both-cores figure; its CPU time and RSS are the primary's and the workers'.
  *     All four load first; each is warmed (every test name once, then a short run of the mix);
  *     then N rounds (3; 1 with --quick) of S-second runs (10; 3 with --quick) with dnsperf -c 16
  *     -q 100 (the baselines' main figure), each server once per round in turning order so outside
@@ -454,7 +455,7 @@ const main = async () => {
         'havenBothCores',
         'haven (both cores)',
         ALL_CPUS,
-        (port) => startHaven(havenDir2, { ...havenOptions(port, null, 'haven-2.log'), label: 'haven-2' }),
+        (port) => startHaven(havenDir2, { ...havenOptions(port, null, 'haven-2.log'), label: 'haven-2', workers: 2 }),
         isHavenBlock,
       );
 

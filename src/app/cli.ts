@@ -10,6 +10,7 @@ import { migrateToLatest, openDatabase } from '../storage/index.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { registerClassifyCommand } from './commands/classify-command.ts';
 import { registerCaCommand } from './commands/ca-command.ts';
+import { registerAnalyseCommand } from './commands/analyse-command.ts';
 import { watchListFiles } from './classification.ts';
 import { createDnsStack } from './dns.ts';
 import { createProxyStack } from './proxy.ts';
@@ -20,6 +21,7 @@ import { packageVersion } from './package-info.ts';
 import { startWebServer } from './web-server.ts';
 import { followFeeds, scheduleLoginRetention } from './login-feed.ts';
 import { createBlockPages, startBlockPageServer } from './block-pages.ts';
+import { isDnsWorker, superviseDnsWorkers } from './dns-workers.ts';
 
 const ROLES_OF_PROCESS = ['web', 'dns', 'proxy', 'worker'] as const;
 type ProcessRole = (typeof ROLES_OF_PROCESS)[number];
@@ -51,6 +53,16 @@ const parseProcessRoles = (value: string, previous: ProcessRole[] = []): Process
 /** Runs the chosen roles in this process until SIGINT/SIGTERM. */
 const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; announce: boolean }) => {
   const config = loadConfig();
+  if (config.dnsWorkers > 1 && roles.length === 1 && roles[0] === 'dns' && !isDnsWorker()) {
+    // Migrate once here, then let the workers share the port.
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrateToLatest(database);
+    } finally {
+      await database.close();
+    }
+    return superviseDnsWorkers(config.dnsWorkers, err);
+  }
   const haven = await openHaven(config);
   const closers: (() => Promise<void>)[] = [];
   let adminLine: string[] = [];
@@ -329,6 +341,7 @@ export const buildCli = (): Command => {
   registerListsCommand(program);
   registerClassifyCommand(program);
   registerCaCommand(program);
+  registerAnalyseCommand(program);
 
   program.addOption(new Option('--quiet', 'accepted for scripts; Haven already prints only results on stdout').hideHelp());
   return program;

@@ -2,6 +2,7 @@
  * Haven's configuration, all from environment variables (documented in README.md). Invalid
  * values stop start-up with a message naming the variable.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
@@ -24,6 +25,25 @@ export interface HavenConfig {
   proxyBypassDomains: string[];
   /** HAVEN_PROXY_PAC_ADDRESS: host:port the PAC file names (default: the address the PAC was fetched from). */
   proxyPacAddress: string | undefined;
+  /** HAVEN_PROXY_INTERCEPT: decrypt allowed HTTPS (not exempt hosts) with the school's CA (`haven ca init`). */
+  proxyIntercept: boolean;
+  /** HAVEN_PROXY_UPSTREAM_CA_FILE: extra CA certificates (PEM) trusted for sites reached from inspected tunnels. */
+  proxyUpstreamCaFile: string | undefined;
+  /** HAVEN_PROXY_NEVER_INSPECT: category and group ids never decrypted (default: the exemptions file's). */
+  proxyNeverInspect: string[] | undefined;
+  /** HAVEN_PROXY_NEVER_INSPECT_HOSTS: more hosts never decrypted (with their subdomains). */
+  proxyNeverInspectHosts: string[];
+  /**
+   * HAVEN_PROXY_RESOLVE: names the proxy resolves itself, before DNS ("intranet.school=10.0.0.5,…"), as
+   * squid's hosts_file: split-horizon names, and tests' stand-in sites on loopback.
+   */
+  proxyResolve: Record<string, string>;
+  /** HAVEN_PROXY_AUTH: off, basic (Haven users' email and password) or ldap (HAVEN_LDAP_*). */
+  proxyAuth: 'off' | 'basic' | 'ldap';
+  /** HAVEN_PROXY_AUTH_REALM: the name browsers show when they ask for the proxy's password. */
+  proxyAuthRealm: string;
+  /** HAVEN_LDAP_*: the directory proxy sign-ins are checked against (HAVEN_PROXY_AUTH=ldap). */
+  ldap: LdapConfig | undefined;
   dnsPort: number;
   /** HAVEN_DNS_HOST: where the DNS filter listens (default HAVEN_HOST). */
   dnsHost: string;
@@ -36,6 +56,8 @@ export interface HavenConfig {
   dnsRateLimit: number;
   /** HAVEN_DNS_DEFAULT_SCHOOL: the school (id, URN or name) that addresses no school claims belong to. */
   dnsDefaultSchool: string | undefined;
+  /** HAVEN_DNS_WORKERS: processes `haven serve --role dns` runs on the one port (default 1). */
+  dnsWorkers: number;
   /** HAVEN_DHCP_LEASES_FILE: the DHCP server's lease file (dnsmasq, ISC dhcpd or Kea CSV), read every 30 s. */
   dhcpLeasesFile: string | undefined;
   /** HAVEN_PUBLIC_URL: the web app's address as pupils' devices reach it, for block-page buttons (default http://HAVEN_HOST:HAVEN_WEB_PORT). */
@@ -59,6 +81,82 @@ export interface HavenConfig {
 }
 
 type Env = Record<string, string | undefined>;
+
+export interface LdapConfig {
+  url: string;
+  bindDn: string;
+  bindPassword: string;
+  baseDn: string;
+  flavour: 'ad' | 'openldap';
+  userFilter: string | undefined;
+  emailAttribute: string | undefined;
+  upnAttribute: string | undefined;
+  groupsAttribute: string | undefined;
+  timeoutMs: number;
+  startTls: boolean;
+  caFile: string | undefined;
+  allowPlaintext: boolean;
+}
+
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+
+const oneOf = <T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T => {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new Error(`${name} must be ${values.join(', ')} (got "${raw}")`);
+  return raw as T;
+};
+
+const resolveMap = (raw: string | undefined): Record<string, string> => {
+  const map: Record<string, string> = {};
+  for (const pair of list(raw)) {
+    const [name, address] = pair.split('=').map((x) => x.trim().toLowerCase());
+    if (!name || !address || isIP(address) === 0)
+      throw new Error(`HAVEN_PROXY_RESOLVE must be name=address pairs separated by commas (got "${pair}")`);
+    map[name.replace(/\.$/, '')] = address;
+  }
+  return map;
+};
+
+const ldapConfig = (env: Env, cwd: string): LdapConfig | undefined => {
+  const url = env.HAVEN_LDAP_URL?.trim();
+  if (!url) return undefined;
+  const need = (name: string): string => {
+    const v = env[name]?.trim();
+    if (!v) throw new Error(`${name} is needed with HAVEN_LDAP_URL`);
+    return v;
+  };
+  const passwordFile = env.HAVEN_LDAP_BIND_PASSWORD_FILE?.trim();
+  let bindPassword = env.HAVEN_LDAP_BIND_PASSWORD ?? '';
+  if (passwordFile) {
+    try {
+      bindPassword = readFileSync(path.resolve(cwd, passwordFile), 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new Error(`Cannot read HAVEN_LDAP_BIND_PASSWORD_FILE ${passwordFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (!bindPassword) throw new Error('HAVEN_LDAP_BIND_PASSWORD (or HAVEN_LDAP_BIND_PASSWORD_FILE) is needed with HAVEN_LDAP_URL');
+  const caFile = env.HAVEN_LDAP_CA_FILE?.trim();
+  return {
+    url,
+    bindDn: need('HAVEN_LDAP_BIND_DN'),
+    bindPassword,
+    baseDn: need('HAVEN_LDAP_BASE_DN'),
+    flavour: oneOf(env, 'HAVEN_LDAP_FLAVOUR', ['ad', 'openldap'] as const, 'ad'),
+    userFilter: env.HAVEN_LDAP_USER_FILTER?.trim() || undefined,
+    emailAttribute: env.HAVEN_LDAP_EMAIL_ATTRIBUTE?.trim() || undefined,
+    upnAttribute: env.HAVEN_LDAP_UPN_ATTRIBUTE?.trim() ?? undefined,
+    groupsAttribute: env.HAVEN_LDAP_GROUPS_ATTRIBUTE?.trim() ?? undefined,
+    timeoutMs: int(env, 'HAVEN_LDAP_TIMEOUT_MS', 5000, 100, 60_000),
+    startTls: bool(env, 'HAVEN_LDAP_STARTTLS', false),
+    caFile: caFile ? path.resolve(cwd, caFile) : undefined,
+    allowPlaintext: bool(env, 'HAVEN_LDAP_ALLOW_PLAINTEXT', false),
+  };
+};
 
 const int = (env: Env, name: string, fallback: number, min: number, max: number): number => {
   const raw = env[name]?.trim();
@@ -129,12 +227,21 @@ export const loadConfig = (env: Env = process.env, cwd = process.cwd()): HavenCo
       .map((d) => d.trim())
       .filter(Boolean),
     proxyPacAddress: env.HAVEN_PROXY_PAC_ADDRESS?.trim() || undefined,
+    proxyIntercept: oneOf(env, 'HAVEN_PROXY_INTERCEPT', ['off', 'on'] as const, 'off') === 'on',
+    proxyUpstreamCaFile: env.HAVEN_PROXY_UPSTREAM_CA_FILE?.trim() ? path.resolve(cwd, env.HAVEN_PROXY_UPSTREAM_CA_FILE.trim()) : undefined,
+    proxyNeverInspect: env.HAVEN_PROXY_NEVER_INSPECT?.trim() ? list(env.HAVEN_PROXY_NEVER_INSPECT) : undefined,
+    proxyNeverInspectHosts: list(env.HAVEN_PROXY_NEVER_INSPECT_HOSTS),
+    proxyResolve: resolveMap(env.HAVEN_PROXY_RESOLVE),
+    proxyAuth: oneOf(env, 'HAVEN_PROXY_AUTH', ['off', 'basic', 'ldap'] as const, 'off'),
+    proxyAuthRealm: env.HAVEN_PROXY_AUTH_REALM?.trim() || 'Haven web filter',
+    ldap: ldapConfig(env, cwd),
     dnsPort: int(env, 'HAVEN_DNS_PORT', 8053, 0, 65535),
     dnsHost: env.HAVEN_DNS_HOST?.trim() || env.HAVEN_HOST?.trim() || '127.0.0.1',
     dnsUpstream: env.HAVEN_DNS_UPSTREAM?.trim() || '1.1.1.1,9.9.9.9',
     dnsBlockIpv4: ip(env, 'HAVEN_DNS_BLOCK_IPV4', 4),
     dnsBlockIpv6: ip(env, 'HAVEN_DNS_BLOCK_IPV6', 6),
     dnsRateLimit: int(env, 'HAVEN_DNS_RATE_LIMIT', 1000, 0, 1_000_000),
+    dnsWorkers: int(env, 'HAVEN_DNS_WORKERS', 1, 1, 64),
     dnsDefaultSchool: env.HAVEN_DNS_DEFAULT_SCHOOL?.trim() || undefined,
     dhcpLeasesFile: env.HAVEN_DHCP_LEASES_FILE?.trim() ? path.resolve(cwd, env.HAVEN_DHCP_LEASES_FILE.trim()) : undefined,
     publicUrl: publicUrl(env),
