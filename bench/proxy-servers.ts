@@ -3,7 +3,8 @@
  * in the foreground under `taskset`, recorded by PID and stopped by it (bench/dns-processes.ts):
  *
  * - nginx (Debian's nginx-light) as the origin: one worker, no access log, a 645-byte page, as
- *   ../shared/bench-peers/conf/nginx.conf.in; a second instance is the "direct" limit.
+ *   ../shared/bench-peers/conf/nginx.conf.in, but `master_process off` so that its PID is all of it;
+ *   a second instance is the "direct" limit.
  * - squid 5 in three variants: no filtering, the blocklist as a `dstdomain` ACL, and squidGuard
  *   (Berkeley DB compiled from the same list) as its `url_rewrite_program`. Names resolve only
  *   from squid's `hosts_file`, so nothing leaves the box.
@@ -128,7 +129,7 @@ export const writeSite = (dir: string): void => {
   chmodSync(dir, 0o755);
 };
 
-/** nginx: one worker, loopback, no access log, keep-alive without limit (the origin, or the direct limit). */
+/** nginx: one process, loopback, no access log, keep-alive without limit (the origin, or the direct limit). */
 export const startNginx = async (
   dir: string,
   options: { port: number; root: string; cpus: string | null; label: string },
@@ -138,6 +139,8 @@ export const startNginx = async (
   writeFileSync(
     conf,
     [
+      // One process, no master: stopping it by its PID stops all of it (a killed master would leave its worker running).
+      'master_process off;',
       'worker_processes 1;',
       'daemon off;',
       'user www-data;',
@@ -322,6 +325,54 @@ export const startSquid = async (
 };
 
 /**
+ * unshare's arguments to run `command` in a private mount namespace whose /etc/hosts is `hostsFile`
+ * (mount --bind, then exec: the PID recorded is the command's own). Needs root.
+ */
+const withHostsFile = (hostsFile: string, command: string, args: readonly string[]): string[] => [
+  '-m',
+  '--propagation',
+  'private',
+  'sh',
+  '-c',
+  'mount --bind "$0" /etc/hosts && exec "$@"',
+  hostsFile,
+  command,
+  ...args,
+];
+
+/** bench/proxy-node-baseline.ts (a bare node:http forward proxy), resolving from `hostsFile` like Haven. */
+export const startNodeBaseline = async (options: {
+  port: number;
+  hostsFile: string;
+  cpus: string | null;
+  logFile: string;
+  probeHost: string;
+  originPort: number;
+}): Promise<Daemon> => {
+  const [command, args] = pinned(options.cpus, process.execPath, [
+    '--import',
+    'tsx',
+    path.join(REPO, 'bench', 'proxy-node-baseline.ts'),
+    String(options.port),
+  ]);
+  const proc = startProcess('node-baseline', UNSHARE, withHostsFile(options.hostsFile, command, args), {
+    logFile: options.logFile,
+    cwd: REPO,
+  });
+  return daemon(
+    'node-baseline',
+    options.port,
+    proc,
+    async () =>
+      (await httpGet({ host: options.probeHost, originPort: options.originPort, proxyPort: options.port, timeoutMs: 1000 }))?.status ===
+      200,
+    30_000,
+    'forwarded a request',
+    options.logFile,
+  );
+};
+
+/**
  * Haven's proxy role on a prepared data folder, with `hostsFile` as its /etc/hosts (private mount
  * namespace). Ready once a listed host is refused: the lists are loaded and the policy compiled.
  */
@@ -349,13 +400,7 @@ export const startHaven = async (
     ...options.extraEnv,
   });
   const [command, args] = pinned(options.cpus, process.execPath, [...(options.nodeFlags ?? []), HAVEN_BIN, 'serve', '--role', 'proxy']);
-  // mount --bind in a private namespace, then exec: the PID recorded is Haven's own.
-  const proc = startProcess(
-    label,
-    UNSHARE,
-    ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', options.hostsFile, command, ...args],
-    { env, logFile: options.logFile, cwd: REPO },
-  );
+  const proc = startProcess(label, UNSHARE, withHostsFile(options.hostsFile, command, args), { env, logFile: options.logFile, cwd: REPO });
   return daemon(
     label,
     options.port,

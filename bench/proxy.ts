@@ -25,7 +25,9 @@
  *     each case is warmed once, then N rounds (3; 1 with --quick) of S-second runs (4; 2 with
  *     --quick), every case once per round in turning order so outside load spreads over all; the
  *     median run counts. p50/p99 are wrk's, at that full load.
- *  6. CONNECT, with a small Node client on the load core (wrk cannot open tunnels): `tunnels` =
+ *  6. A bare node:http forward proxy (bench/proxy-node-baseline.ts: no filtering, events or limits)
+ *     on the same core and hosts file: what Node's HTTP machinery alone costs, allowed hosts only.
+ *  7. CONNECT, with a small Node client on the load core (wrk cannot open tunnels): `tunnels` =
  *     one tunnel per connection, kept, with keep-alive GETs inside (the byte pipe), against the
  *     same client straight to the direct nginx; `newTunnels` = a new tunnel for every request
  *     (the CONNECT decision and set-up). Haven and plain squid, allowed hosts only.
@@ -67,6 +69,7 @@ import {
   SQUIDGUARD,
   startHaven,
   startNginx,
+  startNodeBaseline,
   startSquid,
   UNSHARE,
   WRK,
@@ -123,7 +126,7 @@ const round = (n: number, digits = 0) => (Number.isFinite(n) ? Math.round(n * 10
 const log = (line: string) => console.log(line);
 const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-type ServerKey = 'nginxDirect' | 'haven' | 'squid' | 'squidDstdomain' | 'squidGuard';
+type ServerKey = 'nginxDirect' | 'haven' | 'squid' | 'squidDstdomain' | 'squidGuard' | 'nodeBaseline';
 /** allowed, mix, blocked: wrk through the proxy; tunnels, newTunnels: the CONNECT client (bench/proxy-connect-client.ts). */
 type Workload = 'allowed' | 'mix' | 'blocked' | 'tunnels' | 'newTunnels';
 const WORKLOADS: readonly Workload[] = ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'];
@@ -405,11 +408,26 @@ const main = async () => {
         true,
       );
     }
+    await add(
+      'nodeBaseline',
+      'bare node:http proxy',
+      async () =>
+        startNodeBaseline({
+          port: await freeTcpPort(),
+          hostsFile,
+          cpus: SERVER_CPU,
+          logFile: path.join(work, 'node-baseline.log'),
+          probeHost: allowedProbe,
+          originPort,
+        }),
+      false,
+    );
     await add('haven', 'haven', async () => startHaven(havenDir, await havenOptions('haven')), true);
 
     const workloadsOf: Record<ServerKey, Workload[]> = {
       nginxDirect: ['allowed', 'tunnels'],
       squid: ['allowed', 'tunnels', 'newTunnels'],
+      nodeBaseline: ['allowed'],
       squidDstdomain: ['allowed', 'mix', 'blocked'],
       squidGuard: ['allowed', 'mix', 'blocked'],
       haven: ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'],
@@ -541,7 +559,8 @@ const main = async () => {
         const tunnel = w === 'tunnels' || w === 'newTunnels';
         // nginx direct and plain squid serve every request: each of Haven's wrk workloads is compared with their
         // one; a tunnel workload with nginx's straight (no-CONNECT) run of the same client, or squid's same workload.
-        const bw = b === 'nginxDirect' ? (tunnel ? 'tunnels' : 'allowed') : b === 'squid' && !tunnel ? 'allowed' : w;
+        const bw =
+          b === 'nginxDirect' ? (tunnel ? 'tunnels' : 'allowed') : (b === 'squid' || b === 'nodeBaseline') && !tunnel ? 'allowed' : w;
         const v = ratio('haven', b, w, bw, perCpu);
         if (v !== null) r[w] = v;
       }
@@ -569,7 +588,9 @@ const main = async () => {
       havenToSquid: ratiosTo('squid'),
       havenToSquidDstdomain: ratiosTo('squidDstdomain'),
       havenToSquidGuard: ratiosTo('squidGuard'),
+      havenToNodeBaseline: ratiosTo('nodeBaseline'),
       perCpuSecond: {
+        havenToNodeBaseline: ratiosTo('nodeBaseline', true),
         havenToNginxDirect: ratiosTo('nginxDirect', true),
         havenToSquid: ratiosTo('squid', true),
         havenToSquidDstdomain: ratiosTo('squidDstdomain', true),
@@ -584,6 +605,7 @@ const main = async () => {
     log(`  haven ÷ squid (no filtering): ${fmt(ratios.havenToSquid)}`);
     log(`  haven ÷ squid + dstdomain: ${fmt(ratios.havenToSquidDstdomain)}`);
     if (haveSquidGuard) log(`  haven ÷ squid + squidGuard: ${fmt(ratios.havenToSquidGuard)}`);
+    log(`  haven ÷ bare node:http proxy: ${fmt(ratios.havenToNodeBaseline)}`);
     const sgAllowed = ratios.havenToSquidGuard.allowed;
     const sqAllowed = ratios.havenToSquid.allowed;
     const hp99 = figs.haven?.allowed?.p99Ms;
