@@ -75,6 +75,7 @@ describe('analyse', () => {
     ])
       assert.equal(analyser.analyse(q).risk, 'suicide', q);
     assert.equal(analyser.analyse('sucide').risk, 'suicide', 'one edit away');
+    assert.equal(analyser.analyse('suuuiiicide').risk, 'suicide');
     assert.equal(analyser.analyse('https://howtokillmyself.example/').severity, 5);
   });
 

@@ -259,27 +259,45 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
   };
 
   /** From `node`, through the forms of tokens[t], and on into the next tokens while the trie goes on. */
-  const walk = (tokens: readonly Token[], node: number, start: number, t: number, hits: Hit[]) => {
-    const forms = tokens[t]!.forms;
+  // Every walk starts at the root: its ASCII children in a flat table.
+  const rootAscii = new Int32Array(128);
+  for (let c = 0; c < 128; c++) rootAscii[c] = trie.child(0, c);
+
+  /**
+   * From `node`, through `form` (the spelling of tokens[t] being tried) from its character `from`,
+   * and on into the next tokens while the trie goes on. The second letter of a double is tried
+   * both as itself and as a repeat to skip ("suiicide" → "suicide", but "kill" stays "kill").
+   */
+  const walkForm = (tokens: readonly Token[], form: string, from: number, node: number, start: number, t: number, hits: Hit[]): void => {
     const goOn = t + 1 < tokens.length && t - start < MAX_SPAN;
-    for (let f = 0; f < forms.length; f++) {
-      const form = forms[f]!;
-      let n = node;
-      const last = form.length - 1;
-      for (let j = 0; j <= last && n !== -1; j++) {
-        n = trie.child(n, form.charCodeAt(j));
-        if (n !== -1 && j < last && last - j <= MAX_SUFFIX && (out[n] !== null || branches[n]) && SUFFIXES.has(form.slice(j + 1))) {
-          // "kills", "killin myself": the stem ends a term, or goes on into the next token.
-          const o = out[n];
-          if (o) emit(hits, o, start, t, false, true);
-          if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
-        }
+    const last = form.length - 1;
+    let n = node;
+    for (let j = from; j <= last; j++) {
+      const c = form.charCodeAt(j);
+      const repeat = j > 0 && c === form.charCodeAt(j - 1);
+      const next = n === 0 && c < 128 ? rootAscii[c]! : trie.child(n, c);
+      if (next === -1) {
+        if (repeat) continue;
+        return;
       }
-      if (n === -1) continue;
-      const o = out[n];
-      if (o) emit(hits, o, start, t, false, false);
-      if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
+      // Branch only on the second letter of a run: a long run cannot multiply the paths.
+      if (repeat && j > from && (j < 2 || form.charCodeAt(j - 2) !== c)) walkForm(tokens, form, j + 1, n, start, t, hits);
+      n = next;
+      if (j < last && last - j <= MAX_SUFFIX && (out[n] !== null || branches[n]) && SUFFIXES.has(form.slice(j + 1))) {
+        // "kills", "killin myself": the stem ends a term, or goes on into the next token.
+        const o = out[n];
+        if (o) emit(hits, o, start, t, false, true);
+        if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
+      }
     }
+    const o = out[n];
+    if (o) emit(hits, o, start, t, false, false);
+    if (branches[n] && goOn) walk(tokens, n, start, t + 1, hits);
+  };
+
+  const walk = (tokens: readonly Token[], node: number, start: number, t: number, hits: Hit[]): void => {
+    const forms = tokens[t]!.forms;
+    for (let f = 0; f < forms.length; f++) walkForm(tokens, forms[f]!, 0, node, start, t, hits);
   };
 
   /** Inside a joined word: every start position, every end position, long entries only. */
@@ -288,8 +306,13 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
       for (let k = 0; k < form.length - 3; k++) {
         let n = 0;
         for (let j = k; j < form.length; j++) {
-          n = trie.child(n, form.charCodeAt(j));
-          if (n === -1) break;
+          const c = form.charCodeAt(j);
+          const next = n === 0 && c < 128 ? rootAscii[c]! : trie.child(n, c);
+          if (next === -1) {
+            if (j > k && c === form.charCodeAt(j - 1)) continue;
+            break;
+          }
+          n = next;
           const o = out[n];
           if (o && (k > 0 || j < form.length - 1)) emit(hits, o, t, t, true, false);
         }

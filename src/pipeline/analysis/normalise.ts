@@ -5,8 +5,9 @@
  * look-alikes, invisible characters) runs only when the text is not ASCII.
  *
  * The output is a list of tokens, each with a few candidate spellings ("forms"): the text as
- * typed (folded), leetspeak read back (1 as i and as l), repeated letters collapsed to two and to
- * one, and text-speak rewritten. The matcher (lexicon-matcher.ts) walks the forms of consecutive
+ * typed (folded), leetspeak read back (1 as i and as l), runs of a letter cut to two
+ * ("killlll" → "kill"), and text-speak rewritten. The matcher tries a double both ways, so
+ * "kill", "cool" and "suiicide" → "suicide" all work. The matcher (lexicon-matcher.ts) walks the forms of consecutive
  * tokens through a trie with the spaces squashed out, so "k i l l my self", "k.i.l.l myself" and
  * "killmyself" reach the same entry while "skill" and "Essex" never reach "kill" or "sex".
  */
@@ -85,8 +86,12 @@ export const foldText = (input: string): string => {
 // URLs
 
 const URL_START = /^(?:[a-z][a-z0-9+.-]{1,15}:\/\/|www\.)/i;
-/** "host.tld/path" without a scheme, and no spaces: still a URL. */
-const BARE_URL = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?\/\S*$/i;
+/** "host.tld/path" without a scheme, and no spaces: still a URL (the host part is tested alone, at most 253 characters). */
+const BARE_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?$/i;
+const isBareUrl = (s: string): boolean => {
+  const slash = s.indexOf('/');
+  return slash > 3 && slash <= 253 && BARE_HOST.test(s.slice(0, slash));
+};
 /** Query parameters that hold what someone typed (search engines, video sites, shops, forums). */
 const TEXT_PARAMS = new Set([
   'q',
@@ -152,7 +157,7 @@ export const percentDecode = (s: string): string => {
  */
 export const wordsOfUrl = (input: string): string | null => {
   const s = input.trim();
-  if (s.includes(' ') || !(URL_START.test(s) || BARE_URL.test(s))) return null;
+  if (s.includes(' ') || !(URL_START.test(s) || isBareUrl(s))) return null;
   let rest = s.replace(/^[a-z][a-z0-9+.-]{1,15}:\/\//i, '');
   const hashAt = rest.indexOf('#');
   let fragment = '';
@@ -197,23 +202,16 @@ const isAsciiLetter = (c: number) => c >= 97 && c <= 122;
 const LETTER = /\p{L}/u;
 const TRAILING_NUMBER = /^[a-z]+[0-9]+$/;
 
-const collapseRuns = (s: string, keep: number): string => {
-  let out = '';
-  let run = 0;
-  for (let i = 0; i < s.length; i++) {
-    run = i > 0 && s.charCodeAt(i) === s.charCodeAt(i - 1) ? run + 1 : 1;
-    if (run <= keep) out += s.charAt(i);
-  }
-  return out;
+const hasLongRun = (s: string): boolean => {
+  for (let i = 2; i < s.length; i++) if (s.charCodeAt(i) === s.charCodeAt(i - 1) && s.charCodeAt(i) === s.charCodeAt(i - 2)) return true;
+  return false;
 };
 
-const hasRun = (s: string, length: number): boolean => {
-  let run = 1;
-  for (let i = 1; i < s.length; i++) {
-    run = s[i] === s[i - 1] ? run + 1 : 1;
-    if (run >= length) return true;
-  }
-  return false;
+const collapseRuns = (s: string): string => {
+  let out = '';
+  for (let i = 0; i < s.length; i++)
+    if (i < 2 || s.charCodeAt(i) !== s.charCodeAt(i - 1) || s.charCodeAt(i) !== s.charCodeAt(i - 2)) out += s.charAt(i);
+  return out;
 };
 
 const pushForm = (forms: string[], f: string) => {
@@ -252,13 +250,10 @@ const formsOf = (raw: string, rewrites: ReadonlyMap<string, string> | undefined)
       );
     pushForm(forms, bare);
   } else pushForm(forms, raw);
-  // Repeated letters: "killlll" → "kill" and "kil"; "suiiicide" → "suiicide" and "suicide".
-  const n = forms.length;
-  for (let i = 0; i < n; i++) {
-    const f = forms[i]!;
-    if (hasRun(f, 3)) pushForm(forms, collapseRuns(f, 2));
-    if (hasRun(f, 2)) pushForm(forms, collapseRuns(f, 1));
-  }
+  // Runs of three or more also as two ("killlll" → "kill", "suiiicide" → "suiicide"; "xxx" stays
+  // too); the matcher may skip the second of a double, so "kill" and "suicide" both come out.
+  const typed = forms.length;
+  for (let i = 0; i < typed; i++) if (hasLongRun(forms[i]!)) pushForm(forms, collapseRuns(forms[i]!));
   if (rewrites && forms.length > 1)
     for (const f of forms.slice(1)) {
       const r = rewrites.get(f);
