@@ -12,7 +12,7 @@ import dns, { type LookupOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { createLdapAuthenticator, type LdapAuthenticator } from '../adapters/ldap/index.ts';
+import { createLdapAuthenticator, type LdapAuthenticator } from '../adapters/index.ts';
 import {
   CaError,
   loadInterception,
