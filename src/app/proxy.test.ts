@@ -17,7 +17,7 @@ import { rawExchange, startHttpOrigin, statusOf, type TestOrigin } from '../../t
 import { SLAPD_SUFFIX, slapdSkip, startSlapd, type RunningSlapd } from '../../test-support/slapd.ts';
 import { openHaven, type Haven } from './compose.ts';
 import { loadConfig } from './config.ts';
-import { createProxyStack, type ProxyStack } from './proxy.ts';
+import { createProxyStack, staticLookup, type ProxyStack } from './proxy.ts';
 
 const run = promisify(execFile);
 
@@ -142,6 +142,13 @@ describe('proxy stack: Haven block pages, interception start-up, events', () => 
       assert.throws(() => loadConfig({ HAVEN_PROXY_INTERCEPT: 'maybe' }), /HAVEN_PROXY_INTERCEPT must be off, on/);
       assert.throws(() => loadConfig({ HAVEN_PROXY_AUTH: 'kerberos' }), /HAVEN_PROXY_AUTH/);
       assert.throws(() => loadConfig({ HAVEN_LDAP_URL: 'ldaps://dc' }), /HAVEN_LDAP_BIND_PASSWORD/);
+      assert.throws(() => loadConfig({ HAVEN_PROXY_RESOLVE: 'intranet.school=not-an-address' }), /HAVEN_PROXY_RESOLVE/);
+      const names = loadConfig({ HAVEN_PROXY_RESOLVE: 'Intranet.School.=10.0.0.5, v6.school=::1' }).proxyResolve;
+      assert.deepEqual(names, { 'intranet.school': '10.0.0.5', 'v6.school': '::1' });
+      const lookup = staticLookup(names)!;
+      const found = await new Promise<unknown>((resolve) => lookup('INTRANET.school', { all: true }, (_e, a) => resolve(a)));
+      assert.deepEqual(found, [{ address: '10.0.0.5', family: 4 }]);
+      assert.equal(staticLookup({}), undefined);
     } finally {
       await haven.close();
       rmSync(dir, { recursive: true, force: true });
