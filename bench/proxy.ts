@@ -1,7 +1,7 @@
 /**
  * Forward-proxy benchmark: `npm run bench:proxy -- [--quick] [--runs N] [--seconds S]
  * [--domains N] [--connections C] [--server-cpu C] [--load-cpu C] [--without-squidguard]
- * [--profile] [--keep]`.
+ * [--profile [--profile-workload W]] [--keep]`.
  *
  * One bounded run on 127.0.0.1 measuring Haven's forward proxy beside squid, with the same
  * origin, blocklist and wrk load, as ../shared/bench-peers measured the peer baselines
@@ -22,7 +22,7 @@
  *  5. Placement as in the baselines: each proxy (and the direct nginx) pinned to CPU 1, wrk
  *     (-t2 -c50) and the origin on CPU 0. Workloads: allowed (every request to an allowed host),
  *     mix (90 % allowed, 10 % blocked hosts, the main figure) and blocked. All servers load first;
- *     each case is warmed once, then N rounds (3; 1 with --quick) of S-second runs (4; 2 with
+ *     each case is warmed once, then N rounds (3; 1 with --quick) of S-second runs (3; 2 with
  *     --quick), every case once per round in turning order so outside load spreads over all; the
  *     median run counts. p50/p99 are wrk's, at that full load.
  *  6. A bare node:http forward proxy (bench/proxy-node-baseline.ts: no filtering, events or limits)
@@ -41,12 +41,13 @@
  * rpsPerCpuSecond, …) and RSS, Haven's ratios to nginx direct, squid, squid + dstdomain and
  * squid + squidGuard (requests/s and per CPU-second), and a check that every request became an event.
  *
- * --profile runs Haven alone, pinned, under `node --cpu-prof` over one run of the mix and prints
- * the hottest functions (the profiler slows it: its figures are not comparable).
+ * --profile runs Haven alone, pinned, under `node --cpu-prof` over one run of a workload (the mix
+ * unless --profile-workload names another) and prints the hottest functions (the profiler slows
+ * it: its figures are not comparable).
  * Every process is stopped by its PID, also on errors and signals; a watchdog ends the run after
- * 20 minutes. Full run about 4½ minutes, --quick about 1½.
+ * 20 minutes. Full run about 5 minutes, --quick about 1½–2 (more on a loaded machine).
  *
- * Needs Debian's nginx-light, squid, wrk (and squidguard), and root or user namespaces for `unshare`.
+ * Needs Debian's nginx-light, squid, wrk (and squidguard), and root (`unshare -m`, `mount --bind`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -91,6 +92,7 @@ const { values } = parseArgs({
     'load-cpu': { type: 'string', default: '0' },
     'without-squidguard': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'profile-workload': { type: 'string', default: 'mix' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -103,8 +105,17 @@ const intArg = (name: string, raw: string, min: number, max: number): number => 
 
 const quick = values.quick;
 const DOMAINS = intArg('domains', values.domains ?? (quick ? '100000' : '1000000'), 1000, 5_000_000);
-const SECONDS = intArg('seconds', values.seconds ?? (quick ? '2' : '4'), 1, 60);
+const SECONDS = intArg('seconds', values.seconds ?? (quick ? '2' : '3'), 1, 60);
 const RUNS = intArg('runs', values.runs ?? (quick ? '1' : '3'), 1, 5);
+/** allowed, mix, blocked: wrk through the proxy; tunnels, newTunnels: the CONNECT client (bench/proxy-connect-client.ts). */
+type Workload = 'allowed' | 'mix' | 'blocked' | 'tunnels' | 'newTunnels';
+const WORKLOADS: readonly Workload[] = ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'];
+const isWorkload = (w: string): w is Workload => (WORKLOADS as readonly string[]).includes(w);
+const PROFILE_WORKLOAD: Workload = (() => {
+  const w = values['profile-workload'];
+  if (!isWorkload(w)) throw new Error(`--profile-workload takes one of ${WORKLOADS.join(', ')}, not ${w}`);
+  return w;
+})();
 const CONNECTIONS = intArg('connections', values.connections, 1, 2000);
 const THREADS = 2;
 const WARM_SECONDS = quick ? 1 : 2;
@@ -127,9 +138,6 @@ const log = (line: string) => console.log(line);
 const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 type ServerKey = 'nginxDirect' | 'haven' | 'squid' | 'squidDstdomain' | 'squidGuard' | 'nodeBaseline';
-/** allowed, mix, blocked: wrk through the proxy; tunnels, newTunnels: the CONNECT client (bench/proxy-connect-client.ts). */
-type Workload = 'allowed' | 'mix' | 'blocked' | 'tunnels' | 'newTunnels';
-const WORKLOADS: readonly Workload[] = ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'];
 
 interface Contender {
   key: ServerKey;
@@ -304,32 +312,47 @@ const main = async () => {
       ...(nodeFlags && { nodeFlags }),
     });
 
+    /** One run of a workload against `port` (nginx itself when direct): wrk, or the CONNECT client. */
+    const loadOn = (port: number, workload: Workload, direct: boolean, seconds: number) =>
+      workload === 'tunnels' || workload === 'newTunnels'
+        ? runConnectLoad({
+            cpu: LOAD_CPU,
+            port,
+            mode: direct ? 'direct' : workload === 'tunnels' ? 'kept' : 'new',
+            targets: targets[workload],
+            originPort,
+            path: PAGE_PATH,
+            seconds,
+            connections: CONNECTIONS,
+          })
+        : runWrk({
+            script,
+            cpu: LOAD_CPU,
+            port,
+            direct,
+            targets: targets[workload],
+            originPort,
+            path: PAGE_PATH,
+            seconds,
+            threads: THREADS,
+            connections: CONNECTIONS,
+          });
+
     if (values.profile) {
       const profDir = path.join(work, 'cpu-prof');
       mkdirSync(profDir, { recursive: true });
       const haven = await startHaven(havenDir, await havenOptions('haven-profile', ['--cpu-prof', `--cpu-prof-dir=${profDir}`]));
       running.push(haven);
       await check('haven', haven.port, true);
-      const base = {
-        script,
-        cpu: LOAD_CPU,
-        port: haven.port,
-        direct: false,
-        targets: targets.mix,
-        originPort,
-        path: PAGE_PATH,
-        threads: THREADS,
-        connections: CONNECTIONS,
-      };
       // Long enough for an upstream connection to every test host and the JIT to settle.
-      await runWrk({ ...base, seconds: WARM_SECONDS * 3 });
+      await loadOn(haven.port, PROFILE_WORKLOAD, false, WARM_SECONDS * 3);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
       const cpu0 = treeCpuSeconds(haven.process.pid);
-      const run = await runWrk({ ...base, seconds: SECONDS });
+      const run = await loadOn(haven.port, PROFILE_WORKLOAD, false, SECONDS);
       const cpuUsed = treeCpuSeconds(haven.process.pid) - cpu0;
       const toUs = Number(process.hrtime.bigint() / 1000n);
       log(
-        `    haven (profiled, mix): ${Math.round(run.rps).toLocaleString('en-GB')} req/s, ${Math.round(run.requests / cpuUsed).toLocaleString('en-GB')} per CPU-second`,
+        `    haven (profiled, ${PROFILE_WORKLOAD}): ${Math.round(run.rps).toLocaleString('en-GB')} req/s, ${Math.round(run.requests / cpuUsed).toLocaleString('en-GB')} per CPU-second`,
       );
       await stopOne(haven);
       const prof = mainThreadProfile(profDir);
@@ -350,7 +373,7 @@ const main = async () => {
           mode: 'profile',
           domains: DOMAINS,
           seconds: SECONDS,
-          workload: 'mix',
+          workload: PROFILE_WORKLOAD,
           profiledRps: Math.round(run.rps),
           profiledRpsPerCpuSecond: Math.round(run.requests / cpuUsed),
           profile,
@@ -435,30 +458,7 @@ const main = async () => {
     const cases: Case[] = contenders.flatMap((c) =>
       workloadsOf[c.key].map((workload) => ({ contender: c, workload, runs: [], cpuSeconds: 0, wallSeconds: 0, busy: [], requests: 0 })),
     );
-    const wrkFor = (c: Case, seconds: number) =>
-      c.workload === 'tunnels' || c.workload === 'newTunnels'
-        ? runConnectLoad({
-            cpu: LOAD_CPU,
-            port: c.contender.daemon.port,
-            mode: c.contender.key === 'nginxDirect' ? 'direct' : c.workload === 'tunnels' ? 'kept' : 'new',
-            targets: targets[c.workload],
-            originPort,
-            path: PAGE_PATH,
-            seconds,
-            connections: CONNECTIONS,
-          })
-        : runWrk({
-            script,
-            cpu: LOAD_CPU,
-            port: c.contender.daemon.port,
-            direct: c.contender.key === 'nginxDirect',
-            targets: targets[c.workload],
-            originPort,
-            path: PAGE_PATH,
-            seconds,
-            threads: THREADS,
-            connections: CONNECTIONS,
-          });
+    const wrkFor = (c: Case, seconds: number) => loadOn(c.contender.daemon.port, c.workload, c.contender.key === 'nginxDirect', seconds);
 
     t = performance.now();
     for (const c of cases) c.requests += (await wrkFor(c, WARM_SECONDS)).requests;
