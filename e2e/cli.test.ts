@@ -52,7 +52,7 @@ describe('haven CLI', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
       first.stdout,
-      'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events, 0006-devices\n',
+      'applied: 0001-foundation, 0002-audit-append-only, 0003-totp-last-step, 0004-filter-policies, 0005-filter-events, 0006-devices, 0007-identity-logins, 0008-unblock-requests, 0009-warn-continues, 0010-proxy-event-fields\n',
     );
     assert.equal(haven(['db', 'migrate']).stdout, 'database is up to date\n');
   });
@@ -118,7 +118,7 @@ describe('haven CLI', () => {
     assert.match(skipped.stdout, /applied: yes/);
   });
 
-  it('says plainly that the data-plane roles are not built yet', () => {
+  it('refuses a role it does not have, naming the ones it has', () => {
     const r = spawnSync(process.execPath, [bin, 'serve', '--role', 'nonsense'], {
       encoding: 'utf8',
       env: { ...process.env, HAVEN_DATA_DIR: dataDir },
