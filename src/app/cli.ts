@@ -163,6 +163,9 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
       const server = await proxy.listen();
       const at = `${config.proxyHost.includes(':') ? `[${config.proxyHost}]` : config.proxyHost}:${server.port}`;
       out(`  Proxy:      ${at} (HTTP, HTTPS tunnels, WebSockets); PAC file at http://${at}/proxy.pac`);
+      out(
+        `              HTTPS inspection ${config.proxyIntercept ? 'on (exempt hosts tunnelled untouched)' : 'off (HAVEN_PROXY_INTERCEPT)'}; sign-in ${config.proxyAuth === 'off' ? 'off (HAVEN_PROXY_AUTH)' : config.proxyAuth}`,
+      );
     } catch (e) {
       // `haven start` runs everything: a busy proxy port (another proxy on 3128) must not stop the rest.
       if (roles.length === 1 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
