@@ -1,12 +1,14 @@
 /**
  * A stand-in site for proxy tests (a local "www.google.com"): HTTPS, or plain HTTP, answering every
  * request with what it received (the SNI, method, path and query, headers) as JSON, plus a small HTML
- * page at /page. It records each request, listens on 127.0.0.1 and is closed by the caller.
+ * page at /page; a WebSocket upgrade on any path echoes text frames. It records each request,
+ * listens on 127.0.0.1 and is closed by the caller.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import type { TestCert } from './proxy-origins.ts';
+import { readWsFrame, wsFrame, type TestCert } from './proxy-origins.ts';
 
 export interface EchoSeen {
   sni: string | null;
@@ -47,6 +49,27 @@ export const startEchoOrigin = async (cert?: TestCert): Promise<EchoOrigin> => {
     });
   };
   const server = cert ? https.createServer({ key: cert.key, cert: cert.cert }, handler) : http.createServer(handler);
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    const key = req.headers['sec-websocket-key'];
+    socket.on('error', () => undefined);
+    if (typeof key !== 'string') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const text = readWsFrame(buf);
+      if (text !== null) {
+        buf = Buffer.alloc(0);
+        socket.write(wsFrame(`echo: ${text}`, false));
+      }
+    });
+  });
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

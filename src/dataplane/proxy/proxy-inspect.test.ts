@@ -9,14 +9,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { createSearchEngines, parseSearchEngineData } from '../../core/index.ts';
 import { everythingLoopback, startEchoOrigin, type EchoOrigin, type EchoSeen } from '../../../test-support/proxy-echo-origin.ts';
 import { collectingSink, fixtureProxyDeps } from '../../../test-support/proxy-fixtures.ts';
-import { makeCert, rawExchange, statusOf, type TestCert } from '../../../test-support/proxy-origins.ts';
+import { makeCert, rawExchange, readWsFrame, statusOf, wsFrame, type TestCert } from '../../../test-support/proxy-origins.ts';
 import { initCa, loadInterception, type Interception } from './intercept/index.ts';
 import { startProxyServer, type ProxyServer } from './server.ts';
 
@@ -121,6 +123,52 @@ describe('proxy: inspection of allowed HTTPS, search terms, SafeSearch, authenti
     assert.match(r.stdout, /certificate is not valid/);
     assert.equal(rogue.seen.length, 0, 'nothing was sent to it');
     assert.equal(sink.seen.at(-1)!.layer, 'error');
+  });
+
+  it('carries a WebSocket inside a decrypted tunnel to the real site, over verified TLS', async () => {
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    try {
+      const echoed = await new Promise<string>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.write(`CONNECT news-example.test:${origin.port} HTTP/1.1\r\nHost: news-example.test\r\n\r\n`);
+        socket.once('data', () => {
+          const t = tls.connect({ socket, servername: 'news-example.test', ca: readFileSync(caFile, 'utf8'), ALPNProtocols: ['http/1.1'] });
+          t.once('error', reject);
+          let got = Buffer.alloc(0);
+          let upgraded = false;
+          t.on('data', (d: Buffer) => {
+            got = Buffer.concat([got, d]);
+            if (!upgraded) {
+              const end = got.indexOf('\r\n\r\n');
+              if (end < 0) return;
+              if (!got.subarray(0, end).toString().startsWith('HTTP/1.1 101')) {
+                reject(new Error(got.toString()));
+                return;
+              }
+              upgraded = true;
+              got = got.subarray(end + 4);
+              t.write(wsFrame('over tls', true));
+            }
+            const text = readWsFrame(got);
+            if (text !== null) {
+              t.destroy();
+              resolve(text);
+            }
+          });
+          t.once('secureConnect', () =>
+            t.write(
+              'GET /chat HTTP/1.1\r\nHost: news-example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+                'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+            ),
+          );
+        });
+      });
+      assert.equal(echoed, 'echo: over tls');
+      assert.equal(sink.seen.at(-1)!.status, 101);
+      assert.equal(sink.seen.at(-1)!.url, `https://news-example.test:${origin.port}/chat`);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('tunnels an exempt host (banking) untouched: the client sees the real certificate', async () => {
