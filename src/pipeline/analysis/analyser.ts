@@ -122,6 +122,43 @@ class CharTrie {
     }
   }
 
+  /** Nodes with one child: its char code (-1 otherwise) and the child. Most nodes of long terms. */
+  private onlyChar = new Int32Array(0);
+  private onlyKid = new Int32Array(0);
+  /** Nodes with three or more children: where their flat table by ASCII code starts in `denseKids` (-1: none). */
+  private denseAt = new Int32Array(0);
+  private denseKids = new Int32Array(0);
+
+  /** Builds the fast paths; call once, after the last insert. */
+  freeze(): void {
+    const count = this.out.length;
+    const fanOut = new Int32Array(count);
+    for (let i = 0; i < this.parents.length; i++) if (this.parents[i] !== -1) fanOut[this.parents[i]!]!++;
+    this.onlyChar = new Int32Array(count).fill(-1);
+    this.onlyKid = new Int32Array(count);
+    this.denseAt = new Int32Array(count).fill(-1);
+    let tables = 0;
+    for (let node = 0; node < count; node++) if (fanOut[node]! >= 3) this.denseAt[node] = 128 * tables++;
+    this.denseKids = new Int32Array(128 * tables).fill(-1);
+    for (let i = 0; i < this.parents.length; i++) {
+      const node = this.parents[i]!;
+      if (node === -1) continue;
+      if (fanOut[node] === 1) {
+        this.onlyChar[node] = this.chars[i]!;
+        this.onlyKid[node] = this.kids[i]!;
+      } else if (this.denseAt[node] !== -1 && this.chars[i]! < 128) this.denseKids[this.denseAt[node]! + this.chars[i]!] = this.kids[i]!;
+    }
+  }
+
+  /** The child of `node` by `c`, or -1, by the quickest path. */
+  step(node: number, c: number): number {
+    const only = this.onlyChar[node]!;
+    if (only !== -1) return only === c ? this.onlyKid[node]! : -1;
+    const at = this.denseAt[node]!;
+    if (at !== -1 && c < 128) return this.denseKids[at + c]!;
+    return this.child(node, c);
+  }
+
   insert(key: string, entry: Entry): void {
     let node = 0;
     for (let k = 0; k < key.length; k++) {
@@ -259,9 +296,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
   };
 
   /** From `node`, through the forms of tokens[t], and on into the next tokens while the trie goes on. */
-  // Every walk starts at the root: its ASCII children in a flat table.
-  const rootAscii = new Int32Array(128);
-  for (let c = 0; c < 128; c++) rootAscii[c] = trie.child(0, c);
+  trie.freeze();
 
   /**
    * From `node`, through `form` (the spelling of tokens[t] being tried) from its character `from`,
@@ -275,7 +310,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
     for (let j = from; j <= last; j++) {
       const c = form.charCodeAt(j);
       const repeat = j > 0 && c === form.charCodeAt(j - 1);
-      const next = n === 0 && c < 128 ? rootAscii[c]! : trie.child(n, c);
+      const next = trie.step(n, c);
       if (next === -1) {
         if (repeat) continue;
         return;
@@ -307,7 +342,7 @@ export const createAnalyser = (set: LexiconSet): Analyser => {
         let n = 0;
         for (let j = k; j < form.length; j++) {
           const c = form.charCodeAt(j);
-          const next = n === 0 && c < 128 ? rootAscii[c]! : trie.child(n, c);
+          const next = trie.step(n, c);
           if (next === -1) {
             if (j > k && c === form.charCodeAt(j - 1)) continue;
             break;
