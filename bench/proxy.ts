@@ -262,11 +262,15 @@ const main = async () => {
 
     t = performance.now();
     const havenDir = path.join(work, 'haven');
+    const originPort = await freeTcpPort();
+    // squidGuard's compile (not in the profile run) goes on beside Haven's import: both are set-up.
+    const squidGuardReady =
+      haveSquidGuard && !values.profile ? prepareSquidGuard(path.join(work, 'squidguard'), domainsFile, originPort) : null;
+    squidGuardReady?.catch(() => undefined);
     const imported = await prepareHaven(havenDir, havenLists, 'bench');
     log(`  haven lists import: ${imported['distinct domains'] ?? '?'} distinct domains (${elapsed(t)})`);
 
     // 2. The origin, on the load core.
-    const originPort = await freeTcpPort();
     const origin = await startNginx(path.join(work, 'nginx'), { port: originPort, root: site, cpus: LOAD_CPU, label: 'origin' });
     running.push(origin);
     const allowedProbe = allowed[0]!;
@@ -412,9 +416,8 @@ const main = async () => {
       true,
     );
     let squidGuardCompileSeconds: number | null = null;
-    if (haveSquidGuard) {
-      t = performance.now();
-      const sg = await prepareSquidGuard(path.join(work, 'squidguard'), domainsFile, originPort);
+    if (squidGuardReady) {
+      const sg = await squidGuardReady;
       squidGuardCompileSeconds = sg.compileSeconds;
       log(`  squidGuard -C all: ${sg.compileSeconds.toFixed(1)} s`);
       await add(
