@@ -171,6 +171,20 @@ describe('proxy: inspection of allowed HTTPS, search terms, SafeSearch, authenti
     }
   });
 
+  it('tunnels what is not TLS (nothing to decrypt) as without interception, decided on the CONNECT host', async () => {
+    const plainOrigin = await startEchoOrigin();
+    try {
+      const r = await rawExchange(
+        proxy.port,
+        `CONNECT news-example.test:${plainOrigin.port} HTTP/1.1\r\nHost: a\r\n\r\nGET /raw HTTP/1.1\r\nHost: news-example.test\r\nConnection: close\r\n\r\n`,
+      );
+      assert.match(r, /^HTTP\/1\.1 200 Connection Established/);
+      assert.match(r, /"url":"\/raw"/);
+    } finally {
+      await plainOrigin.close();
+    }
+  });
+
   it('tunnels an exempt host (banking) untouched: the client sees the real certificate', async () => {
     const before = proxy.stats().inspected;
     const r = await curl('--cacert', originCaFile, `https://barclays.co.uk:${origin.port}/account`);

@@ -1162,7 +1162,8 @@ export const createProxy = (deps: ProxyDeps) => {
               pipeTo(upstream);
               return;
             }
-            if (inspectable(host, d)) {
+            // Only a TLS ClientHello can be decrypted; anything else goes through as a tunnel, decided on the CONNECT host as without interception.
+            if ((hello.kind === 'sni' || hello.kind === 'no-sni') && inspectable(host, d)) {
               // Each request inside is decided and logged on its own full URL.
               inspect(socket, bytes, { identity, clientIp, host: host.replace(/^\[|\]$/g, ''), port, upstream: deps.intercept!.upstream! });
               return;
