@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { aRecord, answerAddresses, buildQuery, buildResponse, startFakeUpstream } from '../src/dataplane/dns/test-upstream.ts';
-import { havenCli } from '../test-support/processes.ts';
+import { havenCli, stopChild } from '../test-support/processes.ts';
 import dgram from 'node:dgram';
 
 const askUdp = (port: number, name: string): Promise<Buffer> =>
@@ -91,9 +91,7 @@ describe('DNS workers', () => {
         for (let i = 0; i < 50 && workerPids(child.pid!).length !== 2; i++) await new Promise((r) => setTimeout(r, 200));
         assert.equal(workerPids(child.pid!).length, 2, 'replaced');
       } finally {
-        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-        child.kill('SIGTERM');
-        assert.equal(await exited, 0, errOut);
+        assert.equal(await stopChild(child), 0, errOut);
       }
       const db = new Database(path.join(dataDir, 'haven.db'), { readonly: true });
       try {

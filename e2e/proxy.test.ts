@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { makeCert, rawExchange, startHttpOrigin, startTlsOrigin, statusOf, type TestOrigin } from '../test-support/proxy-origins.ts';
-import { freePort, havenCli, startHaven, type RunningHaven } from '../test-support/processes.ts';
+import { freePort, havenCli, startHaven, stopChild, type RunningHaven } from '../test-support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -166,9 +166,7 @@ describe('haven serve --role proxy (alone, its own event sink)', () => {
         const blocked = await rawExchange(port, 'GET http://casino.example/ HTTP/1.1\r\nHost: casino.example\r\nConnection: close\r\n\r\n');
         assert.equal(statusOf(blocked), 403);
       } finally {
-        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-        child.kill('SIGTERM');
-        assert.equal(await exited, 0, errOut);
+        assert.equal(await stopChild(child), 0, errOut);
       }
       const db = new Database(path.join(dataDir, 'haven.db'), { readonly: true });
       try {

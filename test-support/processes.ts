@@ -102,3 +102,19 @@ export const havenCli = (args: string[], dataDir: string): string => {
   assert.equal(r.status, 0, `haven ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 };
+
+/**
+ * Stops a child with SIGTERM and resolves with its exit code: at once if it has already exited
+ * (waiting for an 'exit' that has been and gone would hang), SIGKILL after `killAfterMs`.
+ */
+export const stopChild = (child: ChildProcess, killAfterMs = 20_000): Promise<number | null> => {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+};
