@@ -15,9 +15,9 @@ const childrenOf = (pid: number): number[] => {
 };
 
 /** User + system CPU seconds of one process (all its threads), not its children. */
-const ownCpuSeconds = (pid: number): number => {
+const ownCpuSeconds = (pid: number, file = `/proc/${pid}/stat`): number => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is the state (field 3); utime and stime are fields 14 and 15, in clock ticks (100 a second).
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -65,3 +65,6 @@ export const freeTcpPort = (): Promise<number> =>
       s.close(() => resolve(port));
     });
   });
+
+/** CPU seconds of a process's main thread alone (Node: the event loop, without the worker threads and libuv's pool). */
+export const mainThreadCpuSeconds = (pid: number): number => ownCpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);

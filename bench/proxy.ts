@@ -60,7 +60,7 @@ import { generateNames } from './dns-data.ts';
 import { installCleanup, sleep, treeRssKiB } from './dns-processes.ts';
 import { mainThreadProfile, summariseProfile, type ProfileSummary } from './dns-profile.ts';
 import { prepareHaven, writeHavenLists } from './dns-servers.ts';
-import { busyShare, cpuTimes, freeTcpPort, treeCpuSeconds } from './proxy-processes.ts';
+import { busyShare, cpuTimes, freeTcpPort, mainThreadCpuSeconds, treeCpuSeconds } from './proxy-processes.ts';
 import {
   httpGet,
   INSTALL_HINT,
@@ -156,6 +156,8 @@ interface Case {
   workload: Workload;
   runs: WrkSummary[];
   cpuSeconds: number;
+  /** The main thread's share of cpuSeconds (Node's event loop; the rest is worker threads and libuv's pool). */
+  mainThreadCpuSeconds: number;
   wallSeconds: number;
   busy: number[][];
   /** Requests wrk counted, warm-up included (for the event check). */
@@ -462,7 +464,16 @@ const main = async () => {
       haven: ['allowed', 'mix', 'blocked', 'tunnels', 'newTunnels'],
     };
     const cases: Case[] = contenders.flatMap((c) =>
-      workloadsOf[c.key].map((workload) => ({ contender: c, workload, runs: [], cpuSeconds: 0, wallSeconds: 0, busy: [], requests: 0 })),
+      workloadsOf[c.key].map((workload) => ({
+        contender: c,
+        workload,
+        runs: [],
+        cpuSeconds: 0,
+        mainThreadCpuSeconds: 0,
+        wallSeconds: 0,
+        busy: [],
+        requests: 0,
+      })),
     );
     const wrkFor = (c: Case, seconds: number) => loadOn(c.contender.daemon.port, c.workload, c.contender.key === 'nginxDirect', seconds);
 
@@ -480,11 +491,13 @@ const main = async () => {
           c.requests += (await wrkFor(c, REWARM_SECONDS)).requests;
         const pid = c.contender.daemon.process.pid;
         const cpuBefore = treeCpuSeconds(pid);
+        const mainBefore = mainThreadCpuSeconds(pid);
         const statBefore = cpuTimes();
         const w0 = performance.now();
         const run = await wrkFor(c, SECONDS);
         c.wallSeconds += (performance.now() - w0) / 1000;
         c.cpuSeconds += treeCpuSeconds(pid) - cpuBefore;
+        c.mainThreadCpuSeconds += mainThreadCpuSeconds(pid) - mainBefore;
         c.busy.push(busyShare(statBefore, cpuTimes()));
         c.runs.push(run);
         c.requests += run.requests;
@@ -538,6 +551,7 @@ const main = async () => {
         refusedPerRun: c.runs.map((x) => x.statusErrors),
         socketErrorsPerRun: c.runs.map((x) => x.socketErrors),
         serverCpuPercent: cpuPercent,
+        mainThreadSharePercent: Math.round((100 * c.mainThreadCpuSeconds) / Math.max(c.cpuSeconds, 1e-9)),
         coreBusyPercent: busy,
         otherLoadOnServerCorePercent: serverCore < 0 ? null : Math.max(0, busy[serverCore]! - cpuPercent),
       };
@@ -579,20 +593,21 @@ const main = async () => {
 
     log('');
     log(
-      `${'server, workload'.padEnd(34)}${'req/s'.padStart(9)}${'req/CPU-s'.padStart(11)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'≥400'.padStart(8)}${'RSS MiB'.padStart(9)}${'cpu %'.padStart(7)}${'other %'.padStart(8)}`,
+      `${'server, workload'.padEnd(34)}${'req/s'.padStart(9)}${'req/CPU-s'.padStart(11)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'≥400'.padStart(8)}${'RSS MiB'.padStart(9)}${'cpu %'.padStart(7)}${'other %'.padStart(8)}${'main %'.padStart(8)}`,
     );
     for (const c of cases) {
       const f = figures(c);
       log(
-        `${caseLabel(c).padEnd(34)}${f.rps.toLocaleString('en-GB').padStart(9)}${f.rpsPerCpuSecond.toLocaleString('en-GB').padStart(11)}${(f.p50Ms ?? 0).toFixed(2).padStart(8)}${(f.p99Ms ?? 0).toFixed(2).padStart(8)}${String(medianRun(c).statusErrors).padStart(8)}${mib(c.contender.rssAfterKiB).toFixed(1).padStart(9)}${String(f.serverCpuPercent).padStart(7)}${(f.otherLoadOnServerCorePercent === null ? '–' : String(f.otherLoadOnServerCorePercent)).padStart(8)}`,
+        `${caseLabel(c).padEnd(34)}${f.rps.toLocaleString('en-GB').padStart(9)}${f.rpsPerCpuSecond.toLocaleString('en-GB').padStart(11)}${(f.p50Ms ?? 0).toFixed(2).padStart(8)}${(f.p99Ms ?? 0).toFixed(2).padStart(8)}${String(medianRun(c).statusErrors).padStart(8)}${mib(c.contender.rssAfterKiB).toFixed(1).padStart(9)}${String(f.serverCpuPercent).padStart(7)}${(f.otherLoadOnServerCorePercent === null ? '–' : String(f.otherLoadOnServerCorePercent)).padStart(8)}${String(f.mainThreadSharePercent).padStart(8)}`,
       );
     }
     log(
       `  req/s: median of ${RUNS} × ${SECONDS} s runs (wrk -t${THREADS} -c${CONNECTIONS}); p50/p99 of that run, at full load; req/CPU-s: responses per CPU-second the server's process tree used;`,
     );
     log(
-      '  ≥400: responses refused in the median run (blocks); RSS after the runs; cpu %: server CPU per wall second; other %: the rest of its core’s busy time',
+      '  ≥400: responses refused in the median run (blocks); RSS after the runs; cpu %: server CPU per wall second; other %: the rest of its core’s busy time;',
     );
+    log('  main %: the main thread’s share of the server’s CPU time (for Haven the rest is its event writer thread and libuv’s pool)');
     const ratios = {
       havenToNginxDirect: ratiosTo('nginxDirect'),
       havenToSquid: ratiosTo('squid'),
