@@ -47,7 +47,7 @@ describe('block pages and the Requests queue in Chromium', { skip }, () => {
       HAVEN_LISTS_URL: '',
       HAVEN_ILLEGAL_CANARIES: '',
     });
-    for (let i = 0; i < 100 && !blockPort; i++) {
+    for (let i = 0; i < 600 && !blockPort; i++) {
       blockPort = Number(/Block page: http:\/\/127\.0\.0\.1:(\d+)\//.exec(haven.stdout())?.[1] ?? 0);
       if (!blockPort) await new Promise((r) => setTimeout(r, 100));
     }

@@ -63,6 +63,17 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     }
     return superviseDnsWorkers(config.dnsWorkers, err);
   }
+  // A stop asked for while starting (a service manager, a test) waits for the start to finish,
+  // then closes everything that was opened; without this the default action would kill the
+  // process with events still queued.
+  let asked: string | null = null;
+  let stop: ((signal: string) => Promise<void>) | null = null;
+  const onSignal = (signal: string) => {
+    if (stop) void stop(signal);
+    else asked ??= signal;
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   const haven = await openHaven(config);
   const closers: (() => Promise<void>)[] = [];
   let adminLine: string[] = [];
@@ -173,14 +184,13 @@ const serve = async (roles: readonly ProcessRole[], options: { demo: boolean; an
     }
   }
   if (options.announce) out('Press Ctrl+C to stop.');
-  const stop = async (signal: string) => {
+  stop = async (signal: string) => {
     err(`Received ${signal}, stopping…`);
     for (const close of [...closers].reverse()) await close();
     await haven.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  if (asked) await stop(asked);
 };
 
 const parseGrant = (value: string, previous: string[] = []) => [...previous, value];
