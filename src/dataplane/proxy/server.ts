@@ -517,6 +517,21 @@ export const createProxy = (deps: ProxyDeps) => {
 
   const rawExtra = (extra: Record<string, string>) => Object.entries(extra).flatMap(([k, v]) => [k, v]);
 
+  /** For CONNECT and upgrades (a raw socket, no response object): sign-in when asked for, then who is asking, then `go`. */
+  const onRawIdentity = (req: http.IncomingMessage, socket: net.Socket, go: (identity: ClientIdentity, clientIp: string) => void) => {
+    const clientIp = clientIpOf(socket);
+    authorise(
+      req.headers,
+      clientIp,
+      (status, body, extra) => endRaw(socket, status, body, rawExtra(extra)),
+      () => {
+        const identity = deps.identify({ ip: clientIp });
+        if (identity === null) endRaw(socket, 503, 'Haven has no school set up yet.\n');
+        else go(identity, clientIp);
+      },
+    );
+  };
+
   // ---- plain HTTP and requests inside inspected tunnels ---------------------------------------
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -836,20 +851,7 @@ export const createProxy = (deps: ProxyDeps) => {
       decideUpgrade(req, socket, head, target, url, inspected.identity, inspected.clientIp, started, inspected);
       return;
     }
-    const clientIp = clientIpOf(socket);
-    authorise(
-      req.headers,
-      clientIp,
-      (status, body, extra) => endRaw(socket, status, body, rawExtra(extra)),
-      () => {
-        const identity = deps.identify({ ip: clientIp });
-        if (identity === null) {
-          endRaw(socket, 503, 'Haven has no school set up yet.\n');
-          return;
-        }
-        decideUpgrade(req, socket, head, target, url, identity, clientIp, started, null);
-      },
-    );
+    onRawIdentity(req, socket, (identity, clientIp) => decideUpgrade(req, socket, head, target, url, identity, clientIp, started, null));
   };
 
   const decideUpgrade = (
@@ -1045,20 +1047,7 @@ export const createProxy = (deps: ProxyDeps) => {
       endRaw(socket, 403, `Haven does not open tunnels to port ${port}.\n`);
       return;
     }
-    const clientIp = clientIpOf(socket);
-    authorise(
-      req.headers,
-      clientIp,
-      (status, body, extra) => endRaw(socket, status, body, rawExtra(extra)),
-      () => {
-        const identity = deps.identify({ ip: clientIp });
-        if (identity === null) {
-          endRaw(socket, 503, 'Haven has no school set up yet.\n');
-          return;
-        }
-        tunnel(socket, head, connectHost, port, identity, clientIp, started);
-      },
-    );
+    onRawIdentity(req, socket, (identity, clientIp) => tunnel(socket, head, connectHost, port, identity, clientIp, started));
   };
 
   /** Connects to the site for a raw tunnel; `failed` gets the error before anything was sent to the client. */
