@@ -21,6 +21,7 @@ import type { CheckResult } from '../services/index.ts';
 import { createBatchedEventSink, type BatchedEventSink } from '../storage/index.ts';
 import type { Haven } from './compose.ts';
 import { loadCircumvention, loadSafeSearch } from './filter-data-files.ts';
+import { keepDecisionsFresh } from './login-feed.ts';
 
 export interface DnsStack {
   handler: DnsHandler;
@@ -85,24 +86,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
   await events
     .replaySpool()
     .catch((e: unknown) => report(`could not replay spooled events: ${e instanceof Error ? e.message : String(e)}`));
-  await services.identity.refresh();
-  // Schools and places changed by other processes (or a new school) are picked up within a minute.
-  const identityTimer = setInterval(() => void services.identity.refresh().catch(() => undefined), 60_000);
-  identityTimer.unref();
-  // A policy or override saved by another process (another web node) is live here within seconds.
-  let policyStamp = await services.deps.store.policies.stamp();
-  const policyTimer = setInterval(() => {
-    void services.deps.store.policies
-      .stamp()
-      .then((stamp) => {
-        if (stamp === policyStamp) return;
-        policyStamp = stamp;
-        services.filter.invalidate();
-        return services.identity.refresh();
-      })
-      .catch(() => undefined);
-  }, 5_000);
-  policyTimer.unref();
+  const freshness = await keepDecisionsFresh(services);
   const leases = config.dhcpLeasesFile ? watchLeaseFile(config.dhcpLeasesFile, (l) => services.identity.setLeases(l), report) : null;
   let lastEmptyRefresh = 0;
   const safeSearch = createSafeSearch(loadSafeSearch());
@@ -148,8 +132,7 @@ export const createDnsStack = async (haven: Haven, options: { onError?: (message
       return server;
     },
     async close() {
-      clearInterval(identityTimer);
-      clearInterval(policyTimer);
+      freshness.stop();
       leases?.stop();
       for (const s of servers) await s.close();
       upstreams.close();

@@ -30,6 +30,7 @@ import { createBlockPages } from './block-pages.ts';
 import type { Haven } from './compose.ts';
 import type { HavenConfig } from './config.ts';
 import { packageRoot } from './package-info.ts';
+import { keepDecisionsFresh, type Stoppable } from './login-feed.ts';
 import { loadSearchEngines } from './search-engine-file.ts';
 
 export interface ProxyStack {
@@ -225,37 +226,21 @@ export const ldapFromConfig = (config: HavenConfig): LdapAuthenticator => {
 export const createProxyStack = async (haven: Haven, options: ProxyStackOptions = {}): Promise<ProxyStack> => {
   const { config, services } = haven;
   const report = options.onError ?? (() => undefined);
-  const timers: NodeJS.Timeout[] = [];
+  let freshness: Stoppable | null = null;
   const ownEvents = options.events === undefined;
   const events =
     options.events ??
     createBatchedEventSink(services.deps.store.events, {
       spoolDir: path.join(config.dataDir, 'events-spool-proxy'),
       // Embedded SQLite: a worker thread with its own connection writes the events, off the proxy's thread (as dns.ts).
-      sqliteWorkerFile: haven.db.engine === 'sqlite' && haven.db.describe !== ':memory:' ? haven.db.describe : undefined,
+      sqliteWorkerFile: haven.db.sqliteFile ?? undefined,
       onError: (e) => report(`could not store proxy events (kept in the spool): ${e.message}`),
     });
   if (ownEvents) {
     await events
       .replaySpool()
       .catch((e: unknown) => report(`could not replay spooled proxy events: ${e instanceof Error ? e.message : String(e)}`));
-    await services.identity.refresh();
-    // Schools and places changed elsewhere reach this process within a minute; policies within seconds.
-    const identityTimer = setInterval(() => void services.identity.refresh().catch(() => undefined), 60_000);
-    let policyStamp = await services.deps.store.policies.stamp();
-    const policyTimer = setInterval(() => {
-      void services.deps.store.policies
-        .stamp()
-        .then((stamp) => {
-          if (stamp === policyStamp) return;
-          policyStamp = stamp;
-          services.filter.invalidate();
-          return services.identity.refresh();
-        })
-        .catch(() => undefined);
-    }, 5_000);
-    timers.push(identityTimer, policyTimer);
-    for (const t of timers) t.unref();
+    freshness = await keepDecisionsFresh(services);
   }
   // Everything that can stop start-up is loaded before the proxy listens.
   const intercept = options.intercept ?? (config.proxyIntercept ? await loadProxyInterception(config) : undefined);
@@ -316,7 +301,7 @@ export const createProxyStack = async (haven: Haven, options: ProxyStackOptions 
       return server;
     },
     async close() {
-      for (const t of timers) clearInterval(t);
+      freshness?.stop();
       for (const s of servers) await s.close();
       if (ownEvents) await events.close();
     },
